@@ -1,0 +1,36 @@
+#!/bin/sh
+# deps.sh GROUP... — install the Debian packages a make target needs.
+# Idempotent and quiet when nothing is missing; needs root (or sudo) only
+# when something is. Groups: build, check, fuzz, bench.
+set -eu
+
+pkgs_build="gcc make autoconf pkg-config libssl-dev libmicrohttpd-dev libc-ares-dev
+            libcurl4-openssl-dev libjansson-dev libsqlite3-dev"
+pkgs_check="check openssl curl sqlite3 procps"
+pkgs_fuzz="clang libclang-rt-14-dev"
+pkgs_bench="openssl procps util-linux hyperfine"
+
+want=""
+for group in "$@"; do
+    eval "want=\"\$want \$pkgs_$group\""
+done
+
+command -v dpkg-query >/dev/null 2>&1 || exit 0   # not Debian: the packager's job
+
+missing=""
+for p in $want; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *" installed") ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,63 @@
+/* cli.h — what the verbs of `lancert` share: options common to every verb,
+ * the loaded configuration, and printing. */
+#ifndef LC_CLI_CLI_H
+#define LC_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+struct cli {
+    struct lc_conf conf;
+    const char *config_path; /* main loads it before the verb parses its flags */
+    bool json;
+};
+
+/* A verb returns LC_OK or fills |err|; main prints err and maps it to an exit
+ * status. |argv[0]| is the verb's own name. */
+typedef int (*cli_verb_fn)(struct cli *cli, int argc, char **argv, struct lc_err *err);
+
+struct cli_verb {
+    const char *name;
+    cli_verb_fn run;
+    const char *summary;
+};
+
+/* Common long options every verb accepts, as getopt_long entries. */
+enum { OPT_STATE = 0x100, OPT_CONFIG, OPT_JSON, OPT_HELP, OPT_VERB_BASE };
+
+/* cli_common_opt handles a common option; false when |opt| is not one. */
+bool cli_common_opt(struct cli *cli, int opt, const char *arg, struct lc_err *err, int *rc);
+
+/* cli_print_json writes |j| (stolen) to stdout, indented, and a newline. */
+int cli_print_json(json_t *j, struct lc_err *err);
+
+/* cli_dispatch runs the sub-verb named by argv[1] from |verbs|; |group| names
+ * the group in messages ("ca"). */
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_verb *verbs, size_t n_verbs,
+                 int argc, char **argv, struct lc_err *err);
+
+/* The top-level verbs, one file each. */
+int cli_ca(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_name(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_status(struct cli *cli, int argc, char **argv, struct lc_err *err);
+
+/* A help text was printed: the verb succeeded but did nothing else. */
+#define CLI_HELP_SHOWN (-1)
+
+#define CLI_COMMON_LONGOPTS                                 \
+    {"state", required_argument, NULL, OPT_STATE},          \
+    {"config", required_argument, NULL, OPT_CONFIG},        \
+    {"json", no_argument, NULL, OPT_JSON},                  \
+    {"help", no_argument, NULL, OPT_HELP}
+
+#define CLI_COMMON_HELP                                                          \
+    "  --state DIR     state directory (default from the config, " LC_DEFAULT_STATE_DIR ")\n" \
+    "  --config FILE   configuration file (default " LC_DEFAULT_CONFIG ")\n"       \
+    "  --help          this text\n"
+
+#endif

@@ -1,0 +1,63 @@
+/* cmd_status.c — `lancert status`: the CA and what the store holds. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ca/ca.h"
+#include "cli/cli.h"
+#include "store/store.h"
+
+int cli_status(struct cli *cli, int argc, char **argv, struct lc_err *err)
+{
+    static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    static const char *const tables[] = {"devices", "names", "certs", "tokens"};
+    int64_t counts[4];
+    struct ca *ca = NULL;
+    struct store *store = NULL;
+    char fp[CA_FINGERPRINT_LEN];
+    int opt, rc = LC_OK;
+
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (cli_common_opt(cli, opt, optarg, err, &rc)) {
+            if (rc != LC_OK)
+                return rc;
+            continue;
+        }
+        if (opt == OPT_HELP) {
+            fputs("usage: lancert status [--json]\nShow the CA fingerprint and how many devices, "
+                  "names, certificates and tokens the store holds.\n" CLI_COMMON_HELP, stdout);
+            return CLI_HELP_SHOWN;
+        }
+        return lc_fail(err, LC_E_USAGE, "'lancert status' does not take '%.40s'", argv[optind - 1]);
+    }
+    if ((rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK ||
+        (rc = store_open(&store, cli->conf.state_dir, err)) != LC_OK)
+        goto out;
+    for (int i = 0; i < 4; i++)
+        if ((rc = store_count(store, &counts[i], tables[i], err)) != LC_OK)
+            goto out;
+    if ((rc = store_integrity_check(store, err)) != LC_OK)
+        goto out;
+    ca_fingerprint(fp, ca_anchor(ca));
+    if (cli->json) {
+        rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "state_dir",
+                                      cli->conf.state_dir, "zone", ca_get_constraints(ca)->zone,
+                                      "root_sha256_fingerprint", fp, "devices", (json_int_t)counts[0],
+                                      "names", (json_int_t)counts[1], "certificates",
+                                      (json_int_t)counts[2], "tokens", (json_int_t)counts[3],
+                                      "store", "ok"),
+                            err);
+    } else {
+        printf("state:        %s\nzone:         %s\nroot:         SHA256 %s\n"
+               "devices:      %lld\nnames:        %lld\ncertificates: %lld\ntokens:       %lld\n"
+               "store:        ok (integrity check passed)\n",
+               cli->conf.state_dir, ca_get_constraints(ca)->zone, fp, (long long)counts[0],
+               (long long)counts[1], (long long)counts[2], (long long)counts[3]);
+    }
+out:
+    store_free(store);
+    ca_free(ca);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/* common.c — option handling, configuration and output shared by the verbs. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+bool cli_common_opt(struct cli *cli, int opt, const char *arg, struct lc_err *err, int *rc)
+{
+    switch (opt) {
+    case OPT_STATE:
+        *rc = conf_set(&cli->conf, "state_dir", arg, err);
+        return true;
+    case OPT_CONFIG:
+        cli->config_path = arg;
+        *rc = LC_OK;
+        return true;
+    case OPT_JSON:
+        cli->json = true;
+        *rc = LC_OK;
+        return true;
+    default:
+        return false;
+    }
+}
+
+int cli_print_json(json_t *j, struct lc_err *err)
+{
+    int rc = LC_OK;
+    if (!j)
+        return lc_fail(err, LC_E_NOMEM, "out of memory building JSON");
+    if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || fputc('\n', stdout) == EOF)
+        rc = lc_fail(err, LC_E_IO, "cannot write to standard output");
+    json_decref(j);
+    return rc;
+}
+
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_verb *verbs, size_t n_verbs,
+                 int argc, char **argv, struct lc_err *err)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        FILE *out = argc < 2 ? stderr : stdout;
+        fprintf(out, "usage: lancert %s VERB [OPTIONS]\n\nverbs:\n", group);
+        for (size_t i = 0; i < n_verbs; i++)
+            fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(out, "\n'lancert %s VERB --help' tells more.\n", group);
+        if (argc < 2)
+            return lc_fail(err, LC_E_USAGE, "'lancert %s' needs a verb", group);
+        return CLI_HELP_SHOWN;
+    }
+    for (size_t i = 0; i < n_verbs; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(cli, argc - 1, argv + 1, err);
+    return lc_fail(err, LC_E_USAGE, "'lancert %s %.40s' is not a verb; try 'lancert %s --help'",
+                   group, argv[1], group);
+}
