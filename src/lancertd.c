@@ -1,1 +1,379 @@
-int main(void) { return 0; }
+/* lancertd.c — the gateway daemon: read the configuration, bind, drop root,
+ * wire the CA, the store and the listeners together, and wait for signals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca/ca.h"
+#include "ca/issue.h"
+#include "ca/publish.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "http/plain.h"
+#include "store/store.h"
+
+#define CRL_REFRESH_S 3600 /* a fresh CRL each hour; it is valid for a week */
+#define TICK_S 60
+
+struct daemon_state {
+    struct lc_conf conf;
+    int argc;
+    char **argv;
+    const char *config_path;
+    bool foreground;
+    struct ca *ca;
+    struct store *store;
+    struct issuer issuer;
+    struct http_plain *plain;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lancertd [--config FILE] [--foreground] [--KEY=VALUE]...\n"
+            "\n"
+            "The lancert gateway daemon: serves the CA's root and CRL, and redirects\n"
+            "plain-HTTP requests for local names to HTTPS. Every key of lancert.conf(5)\n"
+            "is also a flag, e.g. --state_dir=/tmp/lc --http_listen=127.0.0.1:8080.\n"
+            "\n"
+            "  --config FILE   configuration file (default " LC_DEFAULT_CONFIG ")\n"
+            "  --foreground    stay in the foreground and log to stderr\n"
+            "  --help          this text\n"
+            "  --version       print the version\n"
+            "\n"
+            "Signals: SIGHUP reloads the configuration and the CA; SIGTERM or SIGINT stop.\n"
+            "See lancertd(8).\n");
+}
+
+/* parse_args reads the flags into |st| (config path, foreground) and, when
+ * |conf| is set, applies every --KEY=VALUE to it. */
+static int parse_args(struct daemon_state *st, struct lc_conf *conf, struct lc_err *err)
+{
+    for (int i = 1; i < st->argc; i++) {
+        const char *arg = st->argv[i];
+        char key[64];
+        if (strcmp(arg, "--foreground") == 0 || strcmp(arg, "-f") == 0) {
+            st->foreground = true;
+            continue;
+        }
+        if (strcmp(arg, "--config") == 0 || strcmp(arg, "-c") == 0) {
+            if (++i >= st->argc)
+                return lc_fail(err, LC_E_USAGE, "--config needs a file");
+            st->config_path = st->argv[i];
+            continue;
+        }
+        if (strncmp(arg, "--config=", 9) == 0) {
+            st->config_path = arg + 9;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        if (strncmp(arg, "--", 2) != 0 || !eq || (size_t)(eq - arg - 2) >= sizeof(key))
+            return lc_fail(err, LC_E_USAGE, "unknown argument '%.60s'; see --help", arg);
+        memcpy(key, arg + 2, (size_t)(eq - arg - 2));
+        key[eq - arg - 2] = '\0';
+        for (char *p = key; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        if (!conf_is_key(key))
+            return lc_fail(err, LC_E_USAGE, "--%s is not a configuration key (see lancert.conf(5))", key);
+        if (conf) {
+            int rc = conf_set(conf, key, eq + 1, err);
+            if (rc != LC_OK)
+                return rc;
+        }
+    }
+    return LC_OK;
+}
+
+/* load_config builds a configuration: defaults, then the file, then flags. */
+static int load_config(struct daemon_state *st, struct lc_conf *out, struct lc_err *err)
+{
+    struct lc_conf conf;
+    int rc;
+    conf_init(&conf);
+    if (st->config_path) {
+        if ((rc = conf_load(&conf, st->config_path, err)) != LC_OK)
+            return rc;
+    } else if (access(LC_DEFAULT_CONFIG, R_OK) == 0 &&
+               (rc = conf_load(&conf, LC_DEFAULT_CONFIG, err)) != LC_OK) {
+        return rc;
+    }
+    if ((rc = parse_args(st, &conf, err)) != LC_OK || (rc = conf_finish(&conf, err)) != LC_OK)
+        return rc;
+    *out = conf;
+    return LC_OK;
+}
+
+/* check_ca_fits refuses a configuration that asks for more than the CA's
+ * constraints permit: such certificates would not verify anywhere. */
+static int check_ca_fits(const struct lc_conf *conf, const struct ca *ca, struct lc_err *err)
+{
+    const struct ca_constraints *c = ca_get_constraints(ca);
+    if (strcmp(c->zone, conf->zone) != 0)
+        return lc_fail(err, LC_E_CONFIG, "the CA is for zone %s but the config says %s", c->zone,
+                       conf->zone);
+    for (size_t i = 0; i < conf->allow.n_prefixes; i++) {
+        bool inside = false;
+        for (size_t j = 0; j < c->allow.n_prefixes && !inside; j++)
+            inside = prefix_within(&conf->allow.prefixes[i], &c->allow.prefixes[j]);
+        if (!inside) {
+            char p[LC_ADDR_STRLEN + 4];
+            prefix_format(p, &conf->allow.prefixes[i]);
+            return lc_fail(err, LC_E_CONFIG,
+                           "allow: %s is outside the CA's name constraints; run 'lancert ca init --force' "
+                           "with the new ranges, or change allow", p);
+        }
+    }
+    return LC_OK;
+}
+
+/* open_state loads the CA and the store for |conf| into |st| (replacing what
+ * was there) and publishes to the plain listener when it runs. */
+static int open_state(struct daemon_state *st, const struct lc_conf *conf, struct lc_err *err)
+{
+    struct ca *ca = NULL;
+    struct store *store = NULL;
+    struct ca_publication *pub = NULL;
+    struct issuer is;
+    int rc;
+    if ((rc = ca_load(&ca, conf->state_dir, err)) != LC_OK ||
+        (rc = check_ca_fits(conf, ca, err)) != LC_OK ||
+        (rc = store_open(&store, conf->state_dir, err)) != LC_OK)
+        goto fail;
+    st->conf = *conf;
+    issuer_init(&is, ca, store, &st->conf);
+    if ((rc = publication_build(&pub, &is, err)) != LC_OK)
+        goto fail;
+    if (st->plain && (rc = http_plain_publish(st->plain, &st->conf, pub, err)) != LC_OK)
+        goto fail_published;
+    if (!st->plain)
+        publication_free(pub);
+    ca_free(st->ca);
+    store_free(st->store);
+    st->ca = ca;
+    st->store = store;
+    st->issuer = is;
+    return LC_OK;
+fail:
+    publication_free(pub);
+fail_published:
+    store_free(store);
+    ca_free(ca);
+    return rc;
+}
+
+static int chown_state(const char *dir, uid_t uid, gid_t gid, struct lc_err *err)
+{
+    static const char *const files[] = {"", "/ca.key", "/ca.pem", "/chain.pem", "/lancert.db",
+                                        "/lancert.db-wal", "/lancert.db-shm"};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", dir, files[i]);
+        if (chown(path, uid, gid) != 0 && errno != ENOENT)
+            return lc_fail(err, LC_E_PERM, "cannot hand %s to the service user: %s", path,
+                           strerror(errno));
+    }
+    return LC_OK;
+}
+
+/* drop_privileges switches to |user| after the sockets are bound; the state
+ * directory is handed to that user so the daemon can keep writing it. */
+static int drop_privileges(const struct lc_conf *conf, struct lc_err *err)
+{
+    struct passwd *pw;
+    int rc;
+    if (conf->user[0] == '\0')
+        return LC_OK;
+    if (getuid() != 0) {
+        log_msg(LOG_WARNING, "user = %s ignored: not started as root", conf->user);
+        return LC_OK;
+    }
+    if (!(pw = getpwnam(conf->user)))
+        return lc_fail(err, LC_E_CONFIG, "user: no such user '%s'", conf->user);
+    if ((rc = chown_state(conf->state_dir, pw->pw_uid, pw->pw_gid, err)) != LC_OK)
+        return rc;
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        return lc_fail(err, LC_E_PERM, "cannot become %s: %s", conf->user, strerror(errno));
+    if (setuid(0) == 0)
+        return lc_fail(err, LC_E_PERM, "still able to regain root after dropping to %s", conf->user);
+    log_msg(LOG_INFO, "running as %s", conf->user);
+    return LC_OK;
+}
+
+static int daemonize(struct lc_err *err)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return lc_fail(err, LC_E_IO, "fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return lc_fail(err, LC_E_IO, "setsid: %s", strerror(errno));
+    pid = fork();
+    if (pid < 0)
+        return lc_fail(err, LC_E_IO, "fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") != 0)
+        return lc_fail(err, LC_E_IO, "chdir /: %s", strerror(errno));
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    return LC_OK;
+}
+
+static bool listeners_equal(const struct conf_listen_set *a, const struct conf_listen_set *b)
+{
+    if (a->n_items != b->n_items)
+        return false;
+    for (size_t i = 0; i < a->n_items; i++)
+        if (!addr_equal(&a->items[i].addr, &b->items[i].addr) || a->items[i].port != b->items[i].port)
+            return false;
+    return true;
+}
+
+static void reload(struct daemon_state *st)
+{
+    struct lc_conf conf;
+    struct lc_err err;
+    if (load_config(st, &conf, &err) != LC_OK) {
+        log_msg(LOG_ERR, "reload refused, keeping the running configuration: %s", err.msg);
+        return;
+    }
+    if (!listeners_equal(&conf.http_listen, &st->conf.http_listen) ||
+        !listeners_equal(&conf.https_listen, &st->conf.https_listen) ||
+        !listeners_equal(&conf.dns_listen, &st->conf.dns_listen) ||
+        strcmp(conf.user, st->conf.user) != 0 || strcmp(conf.state_dir, st->conf.state_dir) != 0)
+        log_msg(LOG_WARNING, "listeners, user and state_dir change only on restart");
+    conf.http_listen = st->conf.http_listen;
+    conf.https_listen = st->conf.https_listen;
+    conf.dns_listen = st->conf.dns_listen;
+    memcpy(conf.user, st->conf.user, sizeof(conf.user));
+    memcpy(conf.state_dir, st->conf.state_dir, sizeof(conf.state_dir));
+    if (open_state(st, &conf, &err) != LC_OK) {
+        log_msg(LOG_ERR, "reload failed, keeping the running state: %s", err.msg);
+        return;
+    }
+    log_open("lancertd", st->foreground, conf.log_level);
+    log_msg(LOG_INFO, "reloaded");
+}
+
+static void refresh_crl(struct daemon_state *st)
+{
+    struct ca_publication *pub = NULL;
+    struct lc_err err;
+    if (publication_build(&pub, &st->issuer, &err) != LC_OK ||
+        http_plain_publish(st->plain, &st->conf, pub, &err) != LC_OK)
+        log_msg(LOG_ERR, "refreshing the CRL: %s", err.msg);
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon_state st;
+    struct lc_err err;
+    struct lc_conf conf;
+    int http_fds[CONF_MAX_LISTEN], rc;
+    size_t n_http = 0;
+    sigset_t sigs;
+
+    memset(&st, 0, sizeof(st));
+    st.argc = argc;
+    st.argv = argv;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("lancertd %s\n", LC_VERSION);
+            return 0;
+        }
+    }
+    log_open("lancertd", 1, LOG_INFO);
+    if ((rc = parse_args(&st, NULL, &err)) != LC_OK || (rc = load_config(&st, &conf, &err)) != LC_OK)
+        goto fail;
+    log_open("lancertd", 1, conf.log_level);
+    umask(077);
+
+    /* Everything that can fail for a reason a person must fix fails here,
+     * in the foreground, before the daemon detaches. */
+    if ((rc = open_state(&st, &conf, &err)) != LC_OK)
+        goto fail;
+    for (size_t i = 0; i < conf.http_listen.n_items; i++) {
+        if ((rc = net_listen_tcp(&http_fds[n_http], &conf.http_listen.items[i], 64, &err)) != LC_OK)
+            goto fail;
+        n_http++;
+    }
+    /* SQLite handles must not cross fork(): close and reopen after. */
+    store_free(st.store);
+    st.store = NULL;
+    if ((rc = drop_privileges(&conf, &err)) != LC_OK)
+        goto fail;
+    if (!st.foreground) {
+        if ((rc = daemonize(&err)) != LC_OK)
+            goto fail;
+        log_open("lancertd", 0, conf.log_level);
+    }
+
+    /* Signals are taken synchronously by this thread; listener threads
+     * inherit the blocked mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((rc = http_plain_start(&st.plain, http_fds, n_http, &err)) != LC_OK)
+        goto fail;
+    n_http = 0;
+    if ((rc = open_state(&st, &conf, &err)) != LC_OK)
+        goto fail;
+    {
+        char where[64];
+        conf_listen_format(where, sizeof(where), &conf.http_listen.items[0]);
+        log_msg(LOG_INFO, "lancertd %s ready: zone %s, http %s, state %s", LC_VERSION, conf.zone,
+                where, conf.state_dir);
+    }
+
+    for (;;) {
+        struct timespec tick = {TICK_S, 0};
+        int sig = sigtimedwait(&sigs, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_msg(LOG_INFO, "stopping on signal %d", sig);
+            break;
+        }
+        if (sig == SIGHUP)
+            reload(&st);
+        else if (time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
+            refresh_crl(&st);
+    }
+    http_plain_stop(st.plain);
+    store_free(st.store);
+    ca_free(st.ca);
+    return 0;
+fail:
+    log_msg(LOG_ERR, "%s", err.msg);
+    for (size_t i = 0; i < n_http; i++)
+        close(http_fds[i]);
+    http_plain_stop(st.plain);
+    store_free(st.store);
+    ca_free(st.ca);
+    return lc_errc_exit((enum lc_errc)rc);
+}

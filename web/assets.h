@@ -1,0 +1,11 @@
+/* assets.h — the pages and files under web/, compiled in by scripts/embed.sh.
+ * Each array is NUL-terminated; its _len excludes the NUL. */
+#ifndef LC_WEB_ASSETS_H
+#define LC_WEB_ASSETS_H
+
+#include <stddef.h>
+
+extern const unsigned char web_landing_html[];
+extern const size_t web_landing_html_len;
+
+#endif
