@@ -66,6 +66,7 @@ enum stmt_id {
     ST_DEVICE_ADD,
     ST_NAME_OWNER,
     ST_NAME_ADD,
+    ST_NAME_MOVE,
     ST_CERT_PUT,
     ST_CERT_NAME_PUT,
     ST_SERIAL_EXISTS,
@@ -91,6 +92,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_DEVICE_ADD] = "INSERT INTO devices(key_id, status, created) VALUES (?1, 'active', ?2)",
     [ST_NAME_OWNER] = "SELECT device_id FROM names WHERE name = ?1",
     [ST_NAME_ADD] = "INSERT INTO names(name, device_id, is_hex, created) VALUES (?1, ?2, ?3, ?4)",
+    [ST_NAME_MOVE] = "UPDATE names SET device_id = ?2 WHERE name = ?1",
     [ST_CERT_PUT] = "INSERT INTO certs(" CERT_COLS ") VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5)",
     [ST_CERT_NAME_PUT] = "INSERT OR IGNORE INTO cert_names(name, serial) VALUES (?1, ?2)",
     [ST_SERIAL_EXISTS] = "SELECT 1 FROM certs WHERE serial = ?1",
@@ -299,10 +301,17 @@ int store_name_claim(struct store *s, const char *name, int64_t device_id, bool 
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail_db(s, err, "looking up a name");
-    if (rc == SQLITE_ROW)
-        return owner == device_id
-                   ? LC_OK
-                   : lc_fail(err, LC_E_NAME_TAKEN, "%s is held by another device's key", name);
+    if (rc == SQLITE_ROW && owner == device_id)
+        return LC_OK;
+    if (rc == SQLITE_ROW && !is_hex)
+        return lc_fail(err, LC_E_NAME_TAKEN, "%s is held by another device's key", name);
+    if (rc == SQLITE_ROW) {
+        /* A hex name follows whoever last proved control of its address. */
+        st = s->stmt[ST_NAME_MOVE];
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, device_id);
+        return run_stmt(s, ST_NAME_MOVE, err, "moving a hex name");
+    }
     st = s->stmt[ST_NAME_ADD];
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, device_id);

@@ -57,8 +57,10 @@ int store_device_for_key(struct store *s, int64_t *out_id, const uint8_t key_id[
                          bool create, struct lc_err *err);
 
 /* store_name_claim records that |device_id| holds |name| (lowercase FQDN,
- * |is_hex| for a hex name). A name held by another device is LC_E_NAME_TAKEN
- * and nothing changes; a name the device already holds is fine. */
+ * |is_hex| for a hex name). A friendly name held by another device is
+ * LC_E_NAME_TAKEN and nothing changes (SPEC: held by the key that first got
+ * it); a hex name moves to |device_id|, since whoever asks has just shown
+ * control of its address. A name the device already holds is fine. */
 int store_name_claim(struct store *s, const char *name, int64_t device_id, bool is_hex,
                      struct lc_err *err);
 
