@@ -171,6 +171,8 @@ static int install_finish(const char *dir, struct lc_err *err)
         return lc_fail(err, LC_E_IO, "cannot install %s: %s", key, strerror(errno));
     if (has_cert_new && rename(cert_new, cert) != 0)
         return lc_fail(err, LC_E_IO, "cannot install %s: %s", cert, strerror(errno));
+    if ((has_key_new || has_cert_new) && file_sync_dir(dir) != 0)
+        return lc_fail(err, LC_E_IO, "cannot sync %s: %s", dir, strerror(errno));
     return LC_OK;
 }
 
@@ -576,17 +578,22 @@ int ca_import(const char *dir, const char *cert_pem, size_t cert_len, const char
                      X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
         goto out;
     }
-    X509 **above = malloc(sizeof(X509 *) * (size_t)sk_X509_num(chain));
-    if (!above) {
-        rc = lc_fail(err, LC_E_NOMEM, "out of memory");
+    /* Store the chain in the order verification found it (issuer first),
+     * whatever order it came in; the anchor last. */
+    STACK_OF(X509) *path = X509_STORE_CTX_get1_chain(ctx);
+    int n_path = path ? sk_X509_num(path) : 0;
+    X509 *above[CA_MAX_CHAIN + 1];
+    if (n_path < 2 || n_path - 1 > CA_MAX_CHAIN) {
+        sk_X509_pop_free(path, X509_free);
+        rc = lc_fail(err, LC_E_CHAIN, "the verified chain has %d certificates", n_path);
         goto out;
     }
-    for (int i = 0; i < sk_X509_num(chain); i++)
-        above[i] = sk_X509_value(chain, i);
+    for (int i = 1; i < n_path; i++)
+        above[i - 1] = sk_X509_value(path, i);
     /* chain.pem first: a crash before ca.pem is replaced leaves the old CA,
      * which ca_load checks against the chain and reports. */
-    rc = write_cert_file(chain_path, above, (size_t)sk_X509_num(chain), err);
-    free(above);
+    rc = write_cert_file(chain_path, above, (size_t)(n_path - 1), err);
+    sk_X509_pop_free(path, X509_free);
     if (rc == LC_OK)
         rc = write_cert_file(cert_path, &cert, 1, err);
 out:
@@ -679,6 +686,28 @@ X509 *ca_anchor(const struct ca *ca)
 const struct ca_constraints *ca_get_constraints(const struct ca *ca)
 {
     return &ca->constraints;
+}
+
+int ca_check_fits(const struct ca *ca, const char *zone, const struct lc_prefix_set *allow,
+                  struct lc_err *err)
+{
+    const struct ca_constraints *c = &ca->constraints;
+    if (strcmp(c->zone, zone) != 0)
+        return lc_fail(err, LC_E_CONFIG, "the CA is for zone %s but the config says %s", c->zone,
+                       zone);
+    for (size_t i = 0; i < allow->n_prefixes; i++) {
+        bool inside = false;
+        for (size_t j = 0; j < c->allow.n_prefixes && !inside; j++)
+            inside = prefix_within(&allow->prefixes[i], &c->allow.prefixes[j]);
+        if (!inside) {
+            char p[LC_ADDR_STRLEN + 4];
+            prefix_format(p, &allow->prefixes[i]);
+            return lc_fail(err, LC_E_CONFIG,
+                           "allow: %s is outside the CA's name constraints; narrow allow, or make "
+                           "a new root with 'lancert ca init --force'", p);
+        }
+    }
+    return LC_OK;
 }
 
 void ca_fingerprint(char out[CA_FINGERPRINT_LEN], X509 *cert)

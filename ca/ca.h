@@ -79,6 +79,12 @@ X509 *ca_anchor(const struct ca *ca);
 /* ca_constraints_of reads the zone and ranges from the CA's name constraints. */
 const struct ca_constraints *ca_get_constraints(const struct ca *ca);
 
+/* ca_check_fits refuses a policy (|zone|, |allow|) wider than the CA's name
+ * constraints permit: certificates for it would not verify anywhere.
+ * LC_E_CONFIG with a message that says what to change. */
+int ca_check_fits(const struct ca *ca, const char *zone, const struct lc_prefix_set *allow,
+                  struct lc_err *err);
+
 /* ca_fingerprint writes the SHA-256 fingerprint of |cert| as "AB:CD:…". */
 void ca_fingerprint(char out[CA_FINGERPRINT_LEN], X509 *cert);
 

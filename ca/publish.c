@@ -35,6 +35,7 @@ int publication_build(struct ca_publication **out, struct issuer *is, struct lc_
     memcpy(pub->root_der, der, (size_t)der_len);
     pub->root_der_len = (size_t)der_len;
     ca_fingerprint(pub->fingerprint, root);
+    pub->constraints = *ca_get_constraints(is->ca);
     if ((rc = issuer_crl(is, &pub->crl_der, &pub->crl_der_len, err)) != LC_OK)
         goto fail;
     pub->crl_made_at = (int64_t)time(NULL);

@@ -17,6 +17,7 @@ struct ca_publication {
     uint8_t *root_der;
     size_t root_der_len;
     char fingerprint[CA_FINGERPRINT_LEN]; /* SHA-256 of the root, "AB:CD:…" */
+    struct ca_constraints constraints;    /* what the CA certificate permits */
     uint8_t *crl_der;
     size_t crl_der_len;
     int64_t crl_made_at;

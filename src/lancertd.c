@@ -115,31 +115,9 @@ static int load_config(struct daemon_state *st, struct lc_conf *out, struct lc_e
     return LC_OK;
 }
 
-/* check_ca_fits refuses a configuration that asks for more than the CA's
- * constraints permit: such certificates would not verify anywhere. */
-static int check_ca_fits(const struct lc_conf *conf, const struct ca *ca, struct lc_err *err)
-{
-    const struct ca_constraints *c = ca_get_constraints(ca);
-    if (strcmp(c->zone, conf->zone) != 0)
-        return lc_fail(err, LC_E_CONFIG, "the CA is for zone %s but the config says %s", c->zone,
-                       conf->zone);
-    for (size_t i = 0; i < conf->allow.n_prefixes; i++) {
-        bool inside = false;
-        for (size_t j = 0; j < c->allow.n_prefixes && !inside; j++)
-            inside = prefix_within(&conf->allow.prefixes[i], &c->allow.prefixes[j]);
-        if (!inside) {
-            char p[LC_ADDR_STRLEN + 4];
-            prefix_format(p, &conf->allow.prefixes[i]);
-            return lc_fail(err, LC_E_CONFIG,
-                           "allow: %s is outside the CA's name constraints; run 'lancert ca init --force' "
-                           "with the new ranges, or change allow", p);
-        }
-    }
-    return LC_OK;
-}
-
-/* open_state loads the CA and the store for |conf| into |st| (replacing what
- * was there) and publishes to the plain listener when it runs. */
+/* open_state loads the CA and the store for |conf| and, when the listener
+ * runs, publishes them. Only when everything succeeded does it replace what
+ * |st| held, so a failed reload leaves the running state whole. */
 static int open_state(struct daemon_state *st, const struct lc_conf *conf, struct lc_err *err)
 {
     struct ca *ca = NULL;
@@ -148,26 +126,28 @@ static int open_state(struct daemon_state *st, const struct lc_conf *conf, struc
     struct issuer is;
     int rc;
     if ((rc = ca_load(&ca, conf->state_dir, err)) != LC_OK ||
-        (rc = check_ca_fits(conf, ca, err)) != LC_OK ||
+        (rc = ca_check_fits(ca, conf->zone, &conf->allow, err)) != LC_OK ||
         (rc = store_open(&store, conf->state_dir, err)) != LC_OK)
         goto fail;
-    st->conf = *conf;
-    issuer_init(&is, ca, store, &st->conf);
+    issuer_init(&is, ca, store, conf);
     if ((rc = publication_build(&pub, &is, err)) != LC_OK)
         goto fail;
-    if (st->plain && (rc = http_plain_publish(st->plain, &st->conf, pub, err)) != LC_OK)
-        goto fail_published;
-    if (!st->plain)
-        publication_free(pub);
+    if (st->plain) {
+        rc = http_plain_publish(st->plain, conf, pub, err); /* takes |pub| */
+        pub = NULL;
+        if (rc != LC_OK)
+            goto fail;
+    }
+    publication_free(pub);
     ca_free(st->ca);
     store_free(st->store);
+    st->conf = *conf;
     st->ca = ca;
     st->store = store;
-    st->issuer = is;
+    issuer_init(&st->issuer, ca, store, &st->conf);
     return LC_OK;
 fail:
     publication_free(pub);
-fail_published:
     store_free(store);
     ca_free(ca);
     return rc;
@@ -248,6 +228,32 @@ static bool listeners_equal(const struct conf_listen_set *a, const struct conf_l
     return true;
 }
 
+/* The daemon runs from "/", so relative paths are made absolute first. */
+static char config_abs[PATH_MAX];
+
+static int absolute_config_path(struct daemon_state *st, struct lc_err *err)
+{
+    if (!st->config_path || st->config_path[0] == '/')
+        return LC_OK;
+    if (!realpath(st->config_path, config_abs))
+        return lc_fail(err, errno == ENOENT ? LC_E_NOTFOUND : LC_E_IO, "cannot open %s: %s",
+                       st->config_path, strerror(errno));
+    st->config_path = config_abs;
+    return LC_OK;
+}
+
+static int absolute_state_dir(struct lc_conf *conf, struct lc_err *err)
+{
+    char abs[PATH_MAX];
+    if (conf->state_dir[0] == '/')
+        return LC_OK;
+    if (!realpath(conf->state_dir, abs))
+        return lc_fail(err, errno == ENOENT ? LC_E_NOTFOUND : LC_E_IO,
+                       "state_dir %s: %s (run 'lancert ca init' first)", conf->state_dir,
+                       strerror(errno));
+    return conf_set(conf, "state_dir", abs, err);
+}
+
 static void reload(struct daemon_state *st)
 {
     struct lc_conf conf;
@@ -266,6 +272,10 @@ static void reload(struct daemon_state *st)
     conf.dns_listen = st->conf.dns_listen;
     memcpy(conf.user, st->conf.user, sizeof(conf.user));
     memcpy(conf.state_dir, st->conf.state_dir, sizeof(conf.state_dir));
+    if (conf_finish(&conf, &err) != LC_OK) {
+        log_msg(LOG_ERR, "reload refused: %s", err.msg);
+        return;
+    }
     if (open_state(st, &conf, &err) != LC_OK) {
         log_msg(LOG_ERR, "reload failed, keeping the running state: %s", err.msg);
         return;
@@ -306,7 +316,8 @@ int main(int argc, char **argv)
         }
     }
     log_open("lancertd", 1, LOG_INFO);
-    if ((rc = parse_args(&st, NULL, &err)) != LC_OK || (rc = load_config(&st, &conf, &err)) != LC_OK)
+    if ((rc = parse_args(&st, NULL, &err)) != LC_OK || (rc = absolute_config_path(&st, &err)) != LC_OK ||
+        (rc = load_config(&st, &conf, &err)) != LC_OK || (rc = absolute_state_dir(&conf, &err)) != LC_OK)
         goto fail;
     log_open("lancertd", 1, conf.log_level);
     umask(077);

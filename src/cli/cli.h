@@ -13,6 +13,8 @@
 struct cli {
     struct lc_conf conf;
     const char *config_path; /* main loads it before the verb parses its flags */
+    bool config_loaded;      /* a config file was read (else built-in defaults) */
+    bool allow_given;        /* --zone or --allow on the command line */
     bool json;
 };
 
@@ -31,6 +33,12 @@ enum { OPT_STATE = 0x100, OPT_CONFIG, OPT_JSON, OPT_HELP, OPT_VERB_BASE };
 
 /* cli_common_opt handles a common option; false when |opt| is not one. */
 bool cli_common_opt(struct cli *cli, int opt, const char *arg, struct lc_err *err, int *rc);
+
+/* cli_policy_from_ca makes the policy fit the CA in |ca|: without a config
+ * file or --zone/--allow the CA's own constraints are the policy; otherwise
+ * the configured policy must lie within them. */
+struct ca;
+int cli_policy_from_ca(struct cli *cli, const struct ca *ca, struct lc_err *err);
 
 /* cli_print_json writes |j| (stolen) to stdout, indented, and a newline. */
 int cli_print_json(json_t *j, struct lc_err *err);

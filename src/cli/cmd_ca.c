@@ -37,7 +37,7 @@ static int take_allow(struct zone_allow *za, const char *arg, struct lc_err *err
 
 /* parse_ca_opts parses the options the ca verbs share. */
 static int parse_ca_opts(struct cli *cli, int argc, char **argv, const char *usage_text,
-                         bool *force, bool *der, const char **out_path, const char **cert_path,
+                         bool accepts_constraints, bool *force, bool *der, const char **out_path, const char **cert_path,
                          const char **chain_path, struct lc_err *err)
 {
     static const struct option longopts[] = {
@@ -67,10 +67,16 @@ static int parse_ca_opts(struct cli *cli, int argc, char **argv, const char *usa
             fputs(CLI_COMMON_HELP, stdout);
             return CLI_HELP_SHOWN;
         case OPT_ZONE:
+            if (!accepts_constraints)
+                goto bad;
             rc = conf_set(&cli->conf, "zone", optarg, err);
             break;
         case OPT_ALLOW:
+            if (!accepts_constraints)
+                goto bad;
             rc = take_allow(&za, optarg, err);
+            if (rc != LC_OK)
+                rc = lc_wrap(err, LC_E_CONFIG, "--allow");
             break;
         case OPT_FORCE:
             if (!force)
@@ -144,7 +150,7 @@ static int ca_init(struct cli *cli, int argc, char **argv, struct lc_err *err)
                            "  --zone ZONE     the local zone (default home.arpa)\n"
                            "  --allow CIDR    an allowed range; repeat for more (default: RFC 1918 and fc00::/7)\n"
                            "  --force         replace an existing CA (certificates it issued stop verifying)\n",
-                           &force, NULL, NULL, NULL, NULL, err);
+                           true, &force, NULL, NULL, NULL, NULL, err);
     if (rc != LC_OK)
         return rc;
     constraints_from_conf(&c, &cli->conf);
@@ -182,7 +188,7 @@ static int ca_show(struct cli *cli, int argc, char **argv, struct lc_err *err)
                            "usage: lancert ca show [--json]\n"
                            "Show the CA: subject, SHA-256 fingerprint, validity, name constraints.\n"
                            "  --json          print one JSON object\n",
-                           NULL, NULL, NULL, NULL, NULL, err);
+                           false, NULL, NULL, NULL, NULL, NULL, err);
     if (rc != LC_OK)
         return rc;
     if ((rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK)
@@ -227,7 +233,7 @@ static int ca_export(struct cli *cli, int argc, char **argv, struct lc_err *err)
                                 "Print the root certificate people install (PEM, or DER with --der).\n"
                                 "  --der           DER instead of PEM\n"
                                 "  --out FILE      write to FILE instead of standard output\n",
-                                NULL, &der, &out_path, NULL, NULL, err);
+                                false, NULL, &der, &out_path, NULL, NULL, err);
     if (rc != LC_OK)
         return rc;
     if ((rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK)
@@ -266,7 +272,7 @@ static int ca_csr(struct cli *cli, int argc, char **argv, struct lc_err *err)
                            "  --zone ZONE     the local zone\n"
                            "  --allow CIDR    an allowed range; repeat for more\n"
                            "  --out FILE      write to FILE instead of standard output\n",
-                           NULL, NULL, &out_path, NULL, NULL, err);
+                           true, NULL, NULL, &out_path, NULL, NULL, err);
     if (rc != LC_OK)
         return rc;
     constraints_from_conf(&c, &cli->conf);
@@ -289,7 +295,7 @@ static int ca_import_cmd(struct cli *cli, int argc, char **argv, struct lc_err *
                            "checking that it matches the CA key, is a CA, and that the chain verifies.\n"
                            "  --cert FILE     the signed CA certificate (PEM; may carry the chain too)\n"
                            "  --chain FILE    the certificates above it, up to and including the root\n",
-                           NULL, NULL, NULL, &cert_path, &chain_path, err);
+                           false, NULL, NULL, NULL, &cert_path, &chain_path, err);
     if (rc != LC_OK)
         return rc;
     if (!cert_path)

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-
 #include "ca/csr.h"
 #include "ca/issue.h"
 #include "cli/cli.h"
@@ -94,6 +92,7 @@ int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err)
         goto out;
     }
     if ((rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK ||
+        (rc = cli_policy_from_ca(cli, ca, err)) != LC_OK ||
         (rc = store_open(&store, cli->conf.state_dir, err)) != LC_OK)
         goto out;
     issuer_init(&is, ca, store, &cli->conf);

@@ -1,6 +1,8 @@
 /* common.c — option handling, configuration and output shared by the verbs. */
 #include "cli/cli.h"
 
+#include "ca/ca.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,17 @@ bool cli_common_opt(struct cli *cli, int opt, const char *arg, struct lc_err *er
     default:
         return false;
     }
+}
+
+int cli_policy_from_ca(struct cli *cli, const struct ca *ca, struct lc_err *err)
+{
+    const struct ca_constraints *c = ca_get_constraints(ca);
+    if (!cli->config_loaded && !cli->allow_given) {
+        snprintf(cli->conf.zone, sizeof(cli->conf.zone), "%s", c->zone);
+        cli->conf.allow = c->allow;
+        return LC_OK;
+    }
+    return ca_check_fits(ca, cli->conf.zone, &cli->conf.allow, err);
 }
 
 int cli_print_json(json_t *j, struct lc_err *err)

@@ -1,6 +1,7 @@
 /* main.c — `lancert`: load the configuration, then run a verb. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -51,12 +52,15 @@ int main(int argc, char **argv)
     lc_err_clear(&err);
     conf_init(&cli.conf);
     cli.config_path = find_config(argc, argv);
+    /* Keys and the store are private to the service: nothing made here is
+     * readable by others unless it is meant to be (files set their mode). */
+    umask(077);
+    if (!cli.config_path && access(LC_DEFAULT_CONFIG, R_OK) == 0)
+        cli.config_path = LC_DEFAULT_CONFIG;
     if (cli.config_path) {
         if ((rc = conf_load(&cli.conf, cli.config_path, &err)) != LC_OK)
             goto fail;
-    } else if (access(LC_DEFAULT_CONFIG, R_OK) == 0 &&
-               (rc = conf_load(&cli.conf, LC_DEFAULT_CONFIG, &err)) != LC_OK) {
-        goto fail;
+        cli.config_loaded = true;
     }
     /* Skip a leading --config so `lancert --config F ca show` works. */
     while (arg < argc && strncmp(argv[arg], "--config", 8) == 0)

@@ -32,7 +32,7 @@ static int set_zone(struct lc_conf *conf, const char *value, struct lc_err *err)
 {
     char norm[LC_NAME_MAX + 1];
     if (name_normalize(norm, value, strlen(value), err) != LC_OK)
-        return lc_fail(err, LC_E_CONFIG, "zone: %s", err->msg);
+        return lc_wrap(err, LC_E_CONFIG, "zone");
     if (strlen(norm) > LC_NAME_MAX - LC_LABEL_MAX - 1)
         return lc_fail(err, LC_E_CONFIG, "zone: '%s' is too long to leave room for a label", norm);
     memcpy(conf->zone, norm, sizeof(norm));
@@ -43,7 +43,7 @@ static int set_allow(struct lc_conf *conf, const char *value, struct lc_err *err
 {
     struct lc_prefix_set set;
     if (prefix_set_parse(&set, value, strlen(value), err) != LC_OK)
-        return lc_fail(err, LC_E_CONFIG, "allow: %s", err->msg);
+        return lc_wrap(err, LC_E_CONFIG, "allow");
     conf->allow = set;
     return LC_OK;
 }
@@ -52,7 +52,7 @@ static int set_gateway_name(struct lc_conf *conf, const char *value, struct lc_e
 {
     char norm[LC_NAME_MAX + 1];
     if (name_normalize(norm, value, strlen(value), err) != LC_OK)
-        return lc_fail(err, LC_E_CONFIG, "gateway_name: %s", err->msg);
+        return lc_wrap(err, LC_E_CONFIG, "gateway_name");
     if (strchr(norm, '.') || norm[0] == '_' || name_is_hex_label(norm, strlen(norm)))
         return lc_fail(err, LC_E_CONFIG,
                        "gateway_name: '%s' must be one label, not hex, not starting with '_'", norm);
@@ -84,6 +84,7 @@ static int set_gateway_address(struct lc_conf *conf, const char *value, struct l
     }
     memcpy(conf->gateway_addrs, addrs, n * sizeof(addrs[0]));
     conf->n_gateway_addrs = n;
+    conf->gateway_addrs_given = n > 0;
     return LC_OK;
 }
 
@@ -321,8 +322,11 @@ int conf_parse(struct lc_conf *conf, const char *text, size_t len, struct lc_err
         cur_take_until(&c, &line, '\n');
         cur_skip(&c, 1);
         lineno++;
-        if (conf_parse_line(&fresh, (const char *)line.p, line.len, err) != LC_OK)
-            return lc_fail(err, LC_E_CONFIG, "line %u: %s", lineno, err->msg);
+        if (conf_parse_line(&fresh, (const char *)line.p, line.len, err) != LC_OK) {
+            char where[24];
+            snprintf(where, sizeof(where), "line %u", lineno);
+            return lc_wrap(err, LC_E_CONFIG, where);
+        }
     }
     *conf = fresh;
     return LC_OK;
@@ -337,14 +341,15 @@ int conf_load(struct lc_conf *conf, const char *path, struct lc_err *err)
         return rc;
     rc = conf_parse(conf, text, len, err);
     if (rc != LC_OK)
-        rc = lc_fail(err, LC_E_CONFIG, "%s: %s", path, err->msg);
+        rc = lc_wrap(err, LC_E_CONFIG, path);
     free(text);
     return rc;
 }
 
 int conf_finish(struct lc_conf *conf, struct lc_err *err)
 {
-    if (conf->n_gateway_addrs == 0) {
+    if (!conf->gateway_addrs_given) {
+        conf->n_gateway_addrs = 0;
         static const uint8_t zero[16];
         for (size_t i = 0; i < conf->https_listen.n_items; i++) {
             const struct lc_addr *a = &conf->https_listen.items[i].addr;

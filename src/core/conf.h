@@ -34,6 +34,7 @@ struct lc_conf {
     char gateway_name[LC_LABEL_MAX + 1]; /* the label under the zone */
     struct lc_addr gateway_addrs[CONF_MAX_GATEWAY_ADDRS];
     size_t n_gateway_addrs;
+    bool gateway_addrs_given; /* else conf_finish derives them from https_listen */
     char state_dir[PATH_MAX];
     struct conf_listen_set dns_listen, http_listen, https_listen;
     char user[64];

@@ -47,6 +47,20 @@ int lc_fail(struct lc_err *err, enum lc_errc code, const char *fmt, ...)
     return (int)code;
 }
 
+int lc_wrap(struct lc_err *err, enum lc_errc code, const char *prefix)
+{
+    if (err) {
+        char inner[sizeof(err->msg)];
+        memcpy(inner, err->msg, sizeof(inner));
+        inner[sizeof(inner) - 1] = '\0';
+        err->code = code;
+        /* A long chain of context is cut at the end; the start says most. */
+        if (snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, inner) >= (int)sizeof(err->msg))
+            err->msg[sizeof(err->msg) - 1] = '\0';
+    }
+    return (int)code;
+}
+
 int lc_fail_openssl(struct lc_err *err, enum lc_errc code, const char *what)
 {
     char detail[120] = "no detail";

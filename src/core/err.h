@@ -41,6 +41,10 @@ struct lc_err {
 int lc_fail(struct lc_err *err, enum lc_errc code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* lc_wrap puts "|prefix|: " before the message already in |err| (which may
+ * be NULL), sets |code| and returns it: context added on the way up. */
+int lc_wrap(struct lc_err *err, enum lc_errc code, const char *prefix);
+
 /* lc_err_clear resets |err| to LC_OK with an empty message. */
 void lc_err_clear(struct lc_err *err);
 

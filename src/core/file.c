@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TEMP_PREFIX ".lancert-tmp."
@@ -58,16 +59,21 @@ out:
     return rc;
 }
 
-static int fsync_dir_of(const char *path)
+int file_sync_dir(const char *dir)
 {
-    char copy[PATH_MAX];
-    snprintf(copy, sizeof(copy), "%s", path);
-    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -1;
     int rc = fsync(dfd);
     close(dfd);
     return rc;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof(copy), "%s", path);
+    return file_sync_dir(dirname(copy));
 }
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
@@ -136,8 +142,11 @@ void file_remove_stale_temps(const char *dir)
     struct dirent *e;
     if (!d)
         return;
+    time_t cutoff = time(NULL) - 600;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
+        struct stat st;
+        if (strncmp(e->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 &&
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime < cutoff)
             unlinkat(dirfd(d), e->d_name, 0);
     }
     closedir(d);

@@ -21,8 +21,13 @@ int file_read(char **out, size_t *out_len, const char *path, size_t max_len,
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                       int no_replace, struct lc_err *err);
 
-/* file_remove_stale_temps deletes temporary files a crash left in |dir|. */
+/* file_remove_stale_temps deletes temporary files a crash left in |dir|;
+ * only those older than a few minutes, so a writer at work keeps its own. */
 void file_remove_stale_temps(const char *dir);
+
+/* file_sync_dir fsyncs the directory |dir| so renames in it are durable;
+ * returns 0 or -1 with errno set. */
+int file_sync_dir(const char *dir);
 
 /* file_mkdir_private creates |dir| (mode 0700) if it does not exist. */
 int file_mkdir_private(const char *dir, struct lc_err *err);

@@ -220,10 +220,11 @@ int http_plain_publish(struct http_plain *srv, const struct lc_conf *conf,
     }
     c->conf = *conf;
     c->pub = pub;
-    prefix_set_format(allow, sizeof(allow), &conf->allow);
+    /* The page promises what the certificate enforces: its constraints. */
+    prefix_set_format(allow, sizeof(allow), &pub->constraints.allow);
     conf_gateway_fqdn(gateway, conf);
     const struct page_var vars[] = {
-        {"zone", conf->zone},
+        {"zone", pub->constraints.zone},
         {"allow", allow},
         {"gateway", gateway},
         {"fingerprint", pub->fingerprint},

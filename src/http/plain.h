@@ -20,7 +20,7 @@ int http_plain_start(struct http_plain **out, const int *fds, size_t n_fds, stru
 int http_plain_publish(struct http_plain *srv, const struct lc_conf *conf,
                        struct ca_publication *pub, struct lc_err *err);
 
-/* http_plain_crl_age returns when the published CRL was made (0: none). */
+/* http_plain_crl_made_at returns when the published CRL was made (0: none). */
 int64_t http_plain_crl_made_at(struct http_plain *srv);
 
 /* http_plain_stop stops the listener and frees it; NULL is fine. */

@@ -350,7 +350,8 @@ int store_cert_put(struct store *s, const struct store_cert *c, const char *cons
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc == SQLITE_CONSTRAINT)
+    if (rc == SQLITE_CONSTRAINT &&
+        sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
         return lc_fail(err, LC_E_EXISTS, "serial already used");
     if (rc != SQLITE_DONE)
         return fail_db(s, err, "storing a certificate");
