@@ -271,6 +271,11 @@ START_TEST(test_serial_never_reused)
     TH_FAILS(put_cert(s, 9, 0, 5, 6, NULL, 0, &err), LC_E_EXISTS, err);
     ck_assert_int_eq(count(s, "certs"), 1);
 
+    /* A certificate for a device that does not exist is refused for what it
+     * is, not as a used serial. */
+    TH_FAILS(put_cert(s, 10, 999, 5, 6, NULL, 0, &err), LC_E_STORE, err);
+    ck_assert(!serial_exists(s, 10));
+
     /* The refused insert changed nothing about the original. */
     struct store_cert got;
     TH_OK(store_cert_get(s, &got, serial, &err), err);
