@@ -38,7 +38,9 @@ bool addr_parse(struct lc_addr *out, const char *s, size_t len)
 {
     char buf[LC_ADDR_STRLEN];
     uint8_t raw[16];
-    if (len == 0 || len >= sizeof(buf))
+    /* An embedded NUL would end the copy early: "1.2.3.4\0junk" is not one
+     * address, whatever inet_pton sees. */
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len))
         return false;
     memcpy(buf, s, len);
     buf[len] = '\0';

@@ -104,9 +104,10 @@ static int parse_listen(struct conf_listen_set *out, const char *key, const char
     struct conf_listen_set set = {.n_items = 0};
     struct cur c = cur_init(value, strlen(value));
     for (;;) {
-        struct cur word = cur_init(NULL, 0), host, port_text;
+        struct cur word = cur_init(NULL, 0), whole, host, port_text;
         unsigned port = 0;
         char port_buf[8];
+        uint8_t sep;
         cur_skip_space(&c);
         if (cur_is_empty(&c))
             break;
@@ -114,6 +115,7 @@ static int parse_listen(struct conf_listen_set *out, const char *key, const char
         while (len < c.len && c.p[len] != ' ' && c.p[len] != '\t')
             len++;
         cur_sub(&c, &word, len);
+        whole = word;
         if (set.n_items == CONF_MAX_LISTEN)
             return lc_fail(err, LC_E_CONFIG, "%s: at most %d addresses", key, CONF_MAX_LISTEN);
         if (word.p[0] == '[') {
@@ -130,9 +132,12 @@ static int parse_listen(struct conf_listen_set *out, const char *key, const char
             if (!colon)
                 goto bad;
             host = cur_init(word.p, (size_t)(colon - word.p));
+            if (memchr(host.p, ':', host.len))
+                goto bad;
             cur_skip(&word, host.len);
         }
-        if (!cur_skip(&word, 1) || word.len == 0 || word.len >= sizeof(port_buf))
+        if (!cur_peek(&word, &sep) || sep != ':' || !cur_skip(&word, 1) || word.len == 0 ||
+            word.len >= sizeof(port_buf))
             goto bad;
         port_text = word;
         memcpy(port_buf, port_text.p, port_text.len);
@@ -145,7 +150,7 @@ static int parse_listen(struct conf_listen_set *out, const char *key, const char
         continue;
     bad:
         return lc_fail(err, LC_E_CONFIG, "%s: '%.*s' is not ADDRESS:PORT ([ADDRESS]:PORT for IPv6)",
-                       key, (int)(word.len > 60 ? 60 : word.len), word.p);
+                       key, (int)(whole.len > 60 ? 60 : whole.len), whole.p);
     }
     if (set.n_items == 0)
         return lc_fail(err, LC_E_CONFIG, "%s: no address given", key);

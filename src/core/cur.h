@@ -65,7 +65,8 @@ static inline bool cur_copy(struct cur *c, void *out, size_t n)
 {
     if (c->len < n)
         return false;
-    memcpy(out, c->p, n);
+    if (n > 0) /* an empty cursor may hold NULL, which memcpy never may */
+        memcpy(out, c->p, n);
     return cur_skip(c, n);
 }
 
@@ -119,7 +120,7 @@ static inline void cur_trim_space(struct cur *c)
 static inline bool cur_eq_str(const struct cur *c, const char *s)
 {
     size_t n = strlen(s);
-    return c->len == n && memcmp(c->p, s, n) == 0;
+    return c->len == n && (n == 0 || memcmp(c->p, s, n) == 0);
 }
 
 #endif

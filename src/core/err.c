@@ -38,11 +38,16 @@ static const struct {
 int lc_fail(struct lc_err *err, enum lc_errc code, const char *fmt, ...)
 {
     if (err) {
+        /* Callers wrap a message in context by passing err->msg back in
+         * ("line %u: %s"); format into a copy, since vsnprintf's source and
+         * destination must not overlap. */
+        char msg[sizeof(err->msg)];
         va_list ap;
-        err->code = code;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        err->code = code;
+        memcpy(err->msg, msg, sizeof(msg));
     }
     return (int)code;
 }

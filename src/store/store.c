@@ -348,10 +348,11 @@ int store_cert_put(struct store *s, const struct store_cert *c, const char *cons
     sqlite3_bind_int64(st, 4, c->not_after);
     sqlite3_bind_blob(st, 5, c->der, (int)c->der_len, SQLITE_STATIC);
     rc = sqlite3_step(st);
+    /* Only the primary key means a used serial; a missing device is not. */
+    int ext_rc = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc == SQLITE_CONSTRAINT &&
-        sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+    if (rc == SQLITE_CONSTRAINT && ext_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return lc_fail(err, LC_E_EXISTS, "serial already used");
     if (rc != SQLITE_DONE)
         return fail_db(s, err, "storing a certificate");
