@@ -80,6 +80,15 @@ start_daemon() {
     fail "lancertd did not answer on port $HTTP_PORT"
 }
 
+# wait_log PATTERN — waits (up to 5 s) until the daemon log matches.
+wait_log() {
+    i=0
+    until grep -Eq -- "$1" "$T/daemon.log" 2>/dev/null || [ $i -ge 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+
 stop_daemon() {
     kill -TERM "$DAEMON_PID"
     wait "$DAEMON_PID"
