@@ -1,0 +1,173 @@
+/* test_http.c — the pure parts of src/http: Host parsing, the redirect
+ * decision, and template rendering. The listener itself is tested end to
+ * end by tests/integration/test_http_plain.sh. */
+#include "helpers.h"
+
+#include "core/conf.h"
+#include "http/host.h"
+#include "http/page.h"
+#include "http/redirect.h"
+
+static struct lc_conf conf;
+
+static void setup(void)
+{
+    struct lc_err err;
+    conf_init(&conf);
+    ck_assert_int_eq(conf_set(&conf, "allow", "127.0.0.0/8 192.168.0.0/16 fc00::/7", &err), LC_OK);
+    ck_assert_int_eq(conf_set(&conf, "https_listen", "192.168.1.1:8443", &err), LC_OK);
+    ck_assert_int_eq(conf_finish(&conf, &err), LC_OK);
+}
+
+static bool parses(const char *s, struct http_host *h)
+{
+    return http_host_parse(h, s, strlen(s));
+}
+
+START_TEST(test_host_good)
+{
+    struct http_host h;
+    ck_assert(parses("Printer.Home.Arpa", &h));
+    ck_assert(!h.is_addr);
+    ck_assert_str_eq(h.name, "printer.home.arpa");
+    ck_assert_int_eq(h.port, 0);
+    ck_assert(parses("printer.home.arpa.:8080", &h));
+    ck_assert_str_eq(h.name, "printer.home.arpa");
+    ck_assert_int_eq(h.port, 8080);
+    ck_assert(parses("192.168.1.23:80", &h));
+    ck_assert(h.is_addr);
+    ck_assert_int_eq(h.addr.family, LC_AF_INET);
+    ck_assert_int_eq(h.port, 80);
+    ck_assert(parses("[fd00::17]", &h));
+    ck_assert_int_eq(h.addr.family, LC_AF_INET6);
+    ck_assert(parses("[fd00::17]:65535", &h));
+    ck_assert_int_eq(h.port, 65535);
+    ck_assert(parses("localhost", &h));
+}
+END_TEST
+
+START_TEST(test_host_bad)
+{
+    static const char *const bad[] = {
+        "", ":80", "a b", "a_b.home.arpa", "1.2.3", "1.2.3.4.5", "999.1.1.1", "host:", "host:0",
+        "host:65536", "host:123456", "host:8o", "host:80:80", "[fd00::17", "[fd00::17]x",
+        "[fd00::17]:", "[1.2.3.4]", "fd00::17", "[]", "[zz::1]", "-bad.home.arpa", "a..b",
+        "*.home.arpa", "host\r\nX: y",
+    };
+    struct http_host h;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!parses(bad[i], &h), "'%s' parsed", bad[i]);
+    /* Embedded NUL: the length says there is more than the C string. */
+    ck_assert(!http_host_parse(&h, "a.home.arpa\0evil", 16));
+    /* A name over 253 bytes. */
+    char longname[300];
+    memset(longname, 'a', sizeof(longname));
+    for (int i = 60; i < 299; i += 61)
+        longname[i] = '.';
+    longname[299] = '\0';
+    ck_assert(!parses(longname, &h));
+}
+END_TEST
+
+static enum redirect_action decide(const char *host, const char *target, int fixed, char *loc)
+{
+    return redirect_decide(&conf, host, target, fixed, loc);
+}
+
+START_TEST(test_redirects)
+{
+    char loc[REDIRECT_MAX_URL];
+    ck_assert_int_eq(decide("192.168.1.23", "/x/%41?y=1&z", 0, loc), REDIRECT_TO_HTTPS);
+    ck_assert_str_eq(loc, "https://c0a80117.home.arpa/x/%41?y=1&z");
+    ck_assert_int_eq(decide("c0a80117.home.arpa:80", "/", 1, loc), REDIRECT_TO_HTTPS);
+    ck_assert_str_eq(loc, "https://c0a80117.home.arpa/");
+    ck_assert_int_eq(decide("printer.home.arpa", "/a?b", 0, loc), REDIRECT_TO_HTTPS);
+    ck_assert_str_eq(loc, "https://printer.home.arpa/a?b");
+    ck_assert_int_eq(decide("[fd00::17]", "/", 0, loc), REDIRECT_TO_HTTPS);
+    ck_assert_str_eq(loc, "https://fd000000000000000000000000000017.home.arpa/");
+    /* The gateway's own names and addresses: its HTTPS port. */
+    ck_assert_int_eq(decide("gateway.home.arpa", "/ui/", 0, loc), REDIRECT_TO_HTTPS);
+    ck_assert_str_eq(loc, "https://gateway.home.arpa:8443/ui/");
+    ck_assert_int_eq(decide("192.168.1.1", "/setup", 0, loc), REDIRECT_TO_HTTPS);
+    ck_assert_str_eq(loc, "https://c0a80101.home.arpa:8443/setup");
+    ck_assert_int_eq(decide("c0a80101.home.arpa", "/setup", 0, loc), REDIRECT_TO_HTTPS);
+    ck_assert_str_eq(loc, "https://c0a80101.home.arpa:8443/setup");
+    /* ...which serve the fixed pages themselves. */
+    ck_assert_int_eq(decide("gateway.home.arpa", "/", 1, loc), REDIRECT_SERVE);
+    ck_assert_int_eq(decide("192.168.1.1:8080", "/ca.pem", 1, loc), REDIRECT_SERVE);
+    ck_assert_int_eq(decide("c0a80101.home.arpa", "/crl", 1, loc), REDIRECT_SERVE);
+    ck_assert_int_eq(decide(NULL, "/", 1, loc), REDIRECT_SERVE);
+    ck_assert_int_eq(decide(NULL, "/x", 0, loc), REDIRECT_MISDIRECTED);
+}
+END_TEST
+
+START_TEST(test_misdirected_and_bad)
+{
+    char loc[REDIRECT_MAX_URL];
+    ck_assert_int_eq(decide("example.com", "/", 1, loc), REDIRECT_MISDIRECTED);
+    ck_assert_int_eq(decide("8.8.8.8", "/", 0, loc), REDIRECT_MISDIRECTED);
+    ck_assert_int_eq(decide("08080808.home.arpa", "/", 0, loc), REDIRECT_MISDIRECTED);
+    ck_assert_int_eq(decide("10.0.0.1", "/", 0, loc), REDIRECT_MISDIRECTED); /* not allowed here */
+    ck_assert_int_eq(decide("home.arpa", "/", 0, loc), REDIRECT_MISDIRECTED);
+    ck_assert_int_eq(decide("_lancert._tcp.home.arpa", "/", 0, loc), REDIRECT_MISDIRECTED);
+    ck_assert_int_eq(decide("a.b.home.arpa", "/", 0, loc), REDIRECT_MISDIRECTED);
+    ck_assert_int_eq(decide("bad host", "/", 0, loc), REDIRECT_BAD_REQUEST);
+    /* Targets that could not go into a Location header as they are. */
+    ck_assert_int_eq(decide("printer.home.arpa", "", 0, loc), REDIRECT_BAD_REQUEST);
+    ck_assert_int_eq(decide("printer.home.arpa", "x", 0, loc), REDIRECT_BAD_REQUEST);
+    ck_assert_int_eq(decide("printer.home.arpa", "http://evil/", 0, loc), REDIRECT_BAD_REQUEST);
+    ck_assert_int_eq(decide("printer.home.arpa", "/a b", 0, loc), REDIRECT_BAD_REQUEST);
+    ck_assert_int_eq(decide("printer.home.arpa", "/a\r\nSet-Cookie: x", 0, loc), REDIRECT_BAD_REQUEST);
+    ck_assert_int_eq(decide("printer.home.arpa", "/\x80", 0, loc), REDIRECT_BAD_REQUEST);
+    char huge[REDIRECT_MAX_URL + 10];
+    memset(huge, 'a', sizeof(huge));
+    huge[0] = '/';
+    huge[sizeof(huge) - 1] = '\0';
+    ck_assert_int_eq(decide("printer.home.arpa", huge, 0, loc), REDIRECT_BAD_REQUEST);
+}
+END_TEST
+
+START_TEST(test_page_render)
+{
+    struct lc_err err;
+    char *out = NULL;
+    size_t len = 0;
+    const struct page_var vars[] = {{"a", "<b>&\"'"}, {"zone", "home.arpa"}};
+    const char tpl[] = "x{{a}}y {{zone}} {not} {{zone}}";
+    ck_assert_int_eq(page_render(&out, &len, tpl, strlen(tpl), vars, 2, &err), LC_OK);
+    ck_assert_str_eq(out, "x&lt;b&gt;&amp;&quot;&#39;y home.arpa {not} home.arpa");
+    ck_assert_uint_eq(len, strlen(out));
+    free(out);
+    const char unknown[] = "{{nope}}";
+    TH_FAILS(page_render(&out, &len, unknown, strlen(unknown), vars, 2, &err), LC_E_INTERNAL, err);
+    const char unclosed[] = "a {{zone";
+    TH_FAILS(page_render(&out, &len, unclosed, strlen(unclosed), vars, 2, &err), LC_E_INTERNAL, err);
+    ck_assert_int_eq(page_render(&out, &len, "", 0, vars, 2, &err), LC_OK);
+    ck_assert_str_eq(out, "");
+    free(out);
+}
+END_TEST
+
+static Suite *http_suite(void)
+{
+    Suite *s = suite_create("http");
+    TCase *tc = tcase_create("host");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_host_good);
+    tcase_add_test(tc, test_host_bad);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("redirect");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_redirects);
+    tcase_add_test(tc, test_misdirected_and_bad);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("page");
+    tcase_add_test(tc, test_page_render);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return th_run(http_suite());
+}
