@@ -31,8 +31,27 @@ struct cli_verb {
 /* Common long options every verb accepts, as getopt_long entries. */
 enum { OPT_STATE = 0x100, OPT_CONFIG, OPT_JSON, OPT_HELP, OPT_VERB_BASE };
 
-/* cli_common_opt handles a common option; false when |opt| is not one. */
-bool cli_common_opt(struct cli *cli, int opt, const char *arg, struct lc_err *err, int *rc);
+/* Option parsing for one verb. */
+struct option;
+struct cli_opts {
+    int argc;
+    char **argv; /* argv[0] is the verb */
+    const struct option *longopts; /* must include CLI_COMMON_LONGOPTS */
+    const char *usage;             /* printed by --help, before CLI_COMMON_HELP */
+    bool started;                  /* set by the first cli_opt_next */
+};
+
+/* CLI_OPT_STOP: the verb must return *rc now (an error, or --help shown). */
+#define CLI_OPT_STOP (-2)
+
+/* cli_opt_next returns the next option that is the verb's own, -1 after the
+ * last option (optind then points at the first operand), or CLI_OPT_STOP.
+ * It handles the common options (--state, --config, --json, --help) and
+ * unknown options itself; its first call for a verb resets getopt. */
+int cli_opt_next(struct cli *cli, struct cli_opts *o, int *rc, struct lc_err *err);
+
+/* cli_opt_refuse makes the error for an option this verb does not take. */
+int cli_opt_refuse(const struct cli_opts *o, struct lc_err *err);
 
 /* cli_policy_from_ca makes the policy fit the CA in |ca|: without a config
  * file or --zone/--allow the CA's own constraints are the policy; otherwise

@@ -52,20 +52,12 @@ static int parse_ca_opts(struct cli *cli, int argc, char **argv, const char *usa
         {NULL, 0, NULL, 0},
     };
     struct zone_allow za = {.allow_given = false};
+    struct cli_opts o = {argc, argv, longopts, usage_text, false};
     int opt, rc = LC_OK;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (cli_common_opt(cli, opt, optarg, err, &rc)) {
-            if (rc != LC_OK)
-                return rc;
-            continue;
-        }
+    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
+        if (opt == CLI_OPT_STOP)
+            return rc;
         switch (opt) {
-        case OPT_HELP:
-            fputs(usage_text, stdout);
-            fputs(CLI_COMMON_HELP, stdout);
-            return CLI_HELP_SHOWN;
         case OPT_ZONE:
             if (!accepts_constraints)
                 goto bad;
@@ -116,8 +108,7 @@ static int parse_ca_opts(struct cli *cli, int argc, char **argv, const char *usa
         cli->conf.allow = za.allow;
     return LC_OK;
 bad:
-    return lc_fail(err, LC_E_USAGE, "'lancert ca %s' does not take '%.40s'; see --help", argv[0],
-                   argv[optind - 1]);
+    return cli_opt_refuse(&o, err);
 }
 
 static void constraints_from_conf(struct ca_constraints *c, const struct lc_conf *conf)

@@ -49,19 +49,11 @@ int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err)
     int opt, rc = LC_OK;
 
     memset(&result, 0, sizeof(result));
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (cli_common_opt(cli, opt, optarg, err, &rc)) {
-            if (rc != LC_OK)
-                return rc;
-            continue;
-        }
+    struct cli_opts o = {argc, argv, longopts, issue_usage, false};
+    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
+        if (opt == CLI_OPT_STOP)
+            return rc;
         switch (opt) {
-        case OPT_HELP:
-            fputs(issue_usage, stdout);
-            fputs(CLI_COMMON_HELP, stdout);
-            return CLI_HELP_SHOWN;
         case OPT_CSR:
             csr_path = optarg;
             break;
@@ -78,8 +70,7 @@ int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err)
             n_ips++;
             break;
         default:
-            return lc_fail(err, LC_E_USAGE, "'lancert issue' does not take '%.40s'; see --help",
-                           argv[optind - 1]);
+            return cli_opt_refuse(&o, err);
         }
     }
     if (optind < argc)

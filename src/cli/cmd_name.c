@@ -16,26 +16,15 @@ static int parse_name_opts(struct cli *cli, int argc, char **argv, const char *u
         {"zone", required_argument, NULL, OPT_ZONE},
         {NULL, 0, NULL, 0},
     };
+    struct cli_opts o = {argc, argv, longopts, usage_text, false};
     int opt, rc = LC_OK;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (cli_common_opt(cli, opt, optarg, err, &rc)) {
-            if (rc != LC_OK)
-                return rc;
-            continue;
-        }
-        if (opt == OPT_HELP) {
-            fputs(usage_text, stdout);
-            return CLI_HELP_SHOWN;
-        }
-        if (opt == OPT_ZONE) {
-            if ((rc = conf_set(&cli->conf, "zone", optarg, err)) != LC_OK)
-                return rc;
-            continue;
-        }
-        return lc_fail(err, LC_E_USAGE, "'lancert name %s' does not take '%.40s'", argv[0],
-                       argv[optind - 1]);
+    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
+        if (opt == CLI_OPT_STOP)
+            return rc;
+        if (opt != OPT_ZONE)
+            return cli_opt_refuse(&o, err);
+        if ((rc = conf_set(&cli->conf, "zone", optarg, err)) != LC_OK)
+            return rc;
     }
     if (optind != argc - 1)
         return lc_fail(err, LC_E_USAGE, "'lancert name %s' takes exactly one argument; see --help",

@@ -17,21 +17,18 @@ int cli_status(struct cli *cli, int argc, char **argv, struct lc_err *err)
     char fp[CA_FINGERPRINT_LEN];
     int opt, rc = LC_OK;
 
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (cli_common_opt(cli, opt, optarg, err, &rc)) {
-            if (rc != LC_OK)
-                return rc;
-            continue;
-        }
-        if (opt == OPT_HELP) {
-            fputs("usage: lancert status [--json]\nShow the CA fingerprint and how many devices, "
-                  "names, certificates and tokens the store holds.\n" CLI_COMMON_HELP, stdout);
-            return CLI_HELP_SHOWN;
-        }
-        return lc_fail(err, LC_E_USAGE, "'lancert status' does not take '%.40s'", argv[optind - 1]);
+    struct cli_opts o = {argc, argv, longopts,
+                         "usage: lancert status [--json]\nShow the CA fingerprint and how many "
+                         "devices, names, certificates and tokens the store holds, after an "
+                         "integrity check of the store.\n",
+                         false};
+    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
+        if (opt == CLI_OPT_STOP)
+            return rc;
+        return cli_opt_refuse(&o, err);
     }
+    if (optind < argc)
+        return lc_fail(err, LC_E_USAGE, "'lancert status' takes no arguments");
     if ((rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK ||
         (rc = store_open(&store, cli->conf.state_dir, err)) != LC_OK)
         goto out;

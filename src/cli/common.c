@@ -4,26 +4,53 @@
 #include "ca/ca.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-bool cli_common_opt(struct cli *cli, int opt, const char *arg, struct lc_err *err, int *rc)
+int cli_opt_refuse(const struct cli_opts *o, struct lc_err *err)
 {
-    switch (opt) {
-    case OPT_STATE:
-        *rc = conf_set(&cli->conf, "state_dir", arg, err);
-        return true;
-    case OPT_CONFIG:
-        cli->config_path = arg;
-        *rc = LC_OK;
-        return true;
-    case OPT_JSON:
-        cli->json = true;
-        *rc = LC_OK;
-        return true;
-    default:
-        return false;
+    const char *what = optind > 0 && optind <= o->argc ? o->argv[optind - 1] : "?";
+    return lc_fail(err, LC_E_USAGE, "'lancert %s' does not take '%.40s'; see --help", o->argv[0],
+                   what);
+}
+
+int cli_opt_next(struct cli *cli, struct cli_opts *o, int *rc, struct lc_err *err)
+{
+    if (!o->started) {
+        optind = 0; /* GNU getopt: start over, for a new argv */
+        opterr = 0;
+        o->started = true;
+    }
+    for (;;) {
+        int opt = getopt_long(o->argc, o->argv, ":", o->longopts, NULL);
+        switch (opt) {
+        case OPT_STATE:
+            if ((*rc = conf_set(&cli->conf, "state_dir", optarg, err)) != LC_OK)
+                return CLI_OPT_STOP;
+            continue;
+        case OPT_CONFIG: /* main loaded it already */
+            cli->config_path = optarg;
+            continue;
+        case OPT_JSON:
+            cli->json = true;
+            continue;
+        case OPT_HELP:
+            fputs(o->usage, stdout);
+            fputs(CLI_COMMON_HELP, stdout);
+            *rc = CLI_HELP_SHOWN;
+            return CLI_OPT_STOP;
+        case ':':
+            *rc = lc_fail(err, LC_E_USAGE, "'%.40s' needs a value; see --help",
+                          o->argv[optind - 1]);
+            return CLI_OPT_STOP;
+        case '?':
+            *rc = cli_opt_refuse(o, err);
+            return CLI_OPT_STOP;
+        default:
+            return opt;
+        }
     }
 }
 
