@@ -39,6 +39,7 @@ LIB := liblancert.a
 include src/core/Makefile.inc
 include src/store/Makefile.inc
 include ca/Makefile.inc
+include dns/Makefile.inc
 include web/Makefile.inc
 include src/http/Makefile.inc
 include src/cli/Makefile.inc
@@ -46,7 +47,7 @@ include src/Makefile.inc
 include tests/Makefile.inc
 include bench/Makefile.inc
 
-LIB_OBJS := $(CORE_OBJS) $(STORE_OBJS) $(CA_OBJS)
+LIB_OBJS := $(CORE_OBJS) $(STORE_OBJS) $(CA_OBJS) $(DNS_OBJS)
 BINS := lancert lancertd
 
 all: $(BINS)

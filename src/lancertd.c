@@ -20,6 +20,9 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "dns/answer.h"
+#include "dns/records.h"
+#include "dns/server.h"
 #include "http/plain.h"
 #include "store/store.h"
 
@@ -36,6 +39,8 @@ struct daemon_state {
     struct store *store;
     struct issuer issuer;
     struct http_plain *plain;
+    struct dns_records *records;
+    struct dns_server *dns;
 };
 
 static void usage(FILE *out)
@@ -132,6 +137,12 @@ static int open_state(struct daemon_state *st, const struct lc_conf *conf, struc
     issuer_init(&is, ca, store, conf);
     if ((rc = publication_build(&pub, &is, err)) != LC_OK)
         goto fail;
+    if (st->dns) {
+        struct dns_zone zone;
+        if ((rc = dns_zone_init(&zone, conf, st->records, err)) != LC_OK ||
+            (rc = dns_server_set_zone(st->dns, &zone, conf->dns_rrl, err)) != LC_OK)
+            goto fail;
+    }
     if (st->plain) {
         rc = http_plain_publish(st->plain, conf, pub, err); /* takes |pub| */
         pub = NULL;
@@ -298,8 +309,8 @@ int main(int argc, char **argv)
     struct daemon_state st;
     struct lc_err err;
     struct lc_conf conf;
-    int http_fds[CONF_MAX_LISTEN], rc;
-    size_t n_http = 0;
+    int http_fds[CONF_MAX_LISTEN], dns_udp[CONF_MAX_LISTEN], dns_tcp[CONF_MAX_LISTEN], rc;
+    size_t n_http = 0, n_dns = 0;
     sigset_t sigs;
 
     memset(&st, 0, sizeof(st));
@@ -331,6 +342,9 @@ int main(int argc, char **argv)
             goto fail;
         n_http++;
     }
+    if ((rc = dns_listen_sockets(dns_udp, dns_tcp, &conf.dns_listen, &err)) != LC_OK)
+        goto fail;
+    n_dns = conf.dns_listen.n_items;
     /* SQLite handles must not cross fork(): close and reopen after. */
     store_free(st.store);
     st.store = NULL;
@@ -357,10 +371,22 @@ int main(int argc, char **argv)
     if ((rc = open_state(&st, &conf, &err)) != LC_OK)
         goto fail;
     {
+        struct dns_zone zone;
+        if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
+            (rc = dns_records_load(st.records, st.store, &err)) != LC_OK ||
+            (rc = dns_zone_init(&zone, &st.conf, st.records, &err)) != LC_OK ||
+            (rc = dns_server_start(&st.dns, dns_udp, dns_tcp, n_dns, &zone, st.conf.dns_rrl,
+                                   NULL, NULL, &err)) != LC_OK)
+            goto fail;
+        n_dns = 0;
+    }
+    {
         char where[64];
         conf_listen_format(where, sizeof(where), &conf.http_listen.items[0]);
-        log_msg(LOG_INFO, "lancertd %s ready: zone %s, http %s, state %s", LC_VERSION, conf.zone,
-                where, conf.state_dir);
+        char dns_where[64];
+        conf_listen_format(dns_where, sizeof(dns_where), &conf.dns_listen.items[0]);
+        log_msg(LOG_INFO, "lancertd %s ready: zone %s, dns %s, http %s, state %s", LC_VERSION,
+                conf.zone, dns_where, where, conf.state_dir);
     }
 
     for (;;) {
@@ -375,7 +401,9 @@ int main(int argc, char **argv)
         else if (time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
             refresh_crl(&st);
     }
+    dns_server_stop(st.dns);
     http_plain_stop(st.plain);
+    dns_records_free(st.records);
     store_free(st.store);
     ca_free(st.ca);
     return 0;
@@ -383,7 +411,13 @@ fail:
     log_msg(LOG_ERR, "%s", err.msg);
     for (size_t i = 0; i < n_http; i++)
         close(http_fds[i]);
+    for (size_t i = 0; i < n_dns; i++) {
+        close(dns_udp[i]);
+        close(dns_tcp[i]);
+    }
+    dns_server_stop(st.dns);
     http_plain_stop(st.plain);
+    dns_records_free(st.records);
     store_free(st.store);
     ca_free(st.ca);
     return lc_errc_exit((enum lc_errc)rc);

@@ -9,4 +9,8 @@
  * close-on-exec, IPv6 sockets v6-only) in *out_fd. */
 int net_listen_tcp(int *out_fd, const struct conf_listen *l, int backlog, struct lc_err *err);
 
+/* net_listen_udp binds a UDP socket on |l| (non-blocking, close-on-exec,
+ * IPv6 sockets v6-only) into *out_fd. */
+int net_listen_udp(int *out_fd, const struct conf_listen *l, struct lc_err *err);
+
 #endif

@@ -67,6 +67,10 @@ enum stmt_id {
     ST_NAME_OWNER,
     ST_NAME_ADD,
     ST_NAME_MOVE,
+    ST_NAMES_EACH,
+    ST_NAME_EXISTS,
+    ST_NAME_ADDRS_CLEAR,
+    ST_NAME_ADDR_ADD,
     ST_CERT_PUT,
     ST_CERT_NAME_PUT,
     ST_SERIAL_EXISTS,
@@ -93,6 +97,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_NAME_OWNER] = "SELECT device_id FROM names WHERE name = ?1",
     [ST_NAME_ADD] = "INSERT INTO names(name, device_id, is_hex, created) VALUES (?1, ?2, ?3, ?4)",
     [ST_NAME_MOVE] = "UPDATE names SET device_id = ?2 WHERE name = ?1",
+    [ST_NAMES_EACH] = "SELECT n.name, a.address FROM names n LEFT JOIN name_addresses a "
+                      "ON a.name = n.name WHERE n.is_hex = 0 ORDER BY n.name",
+    [ST_NAME_EXISTS] = "SELECT 1 FROM names WHERE name = ?1 AND is_hex = 0",
+    [ST_NAME_ADDRS_CLEAR] = "DELETE FROM name_addresses WHERE name = ?1",
+    [ST_NAME_ADDR_ADD] = "INSERT OR IGNORE INTO name_addresses(name, address) VALUES (?1, ?2)",
     [ST_CERT_PUT] = "INSERT INTO certs(" CERT_COLS ") VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5)",
     [ST_CERT_NAME_PUT] = "INSERT OR IGNORE INTO cert_names(name, serial) VALUES (?1, ?2)",
     [ST_SERIAL_EXISTS] = "SELECT 1 FROM certs WHERE serial = ?1",
@@ -452,6 +461,70 @@ int store_cert_each(struct store *s, enum store_cert_filter filter, const char *
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc;
+}
+
+#define NAME_MAX_ADDRS 16
+
+int store_names_each(struct store *s, store_name_fn fn, void *ctx, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_NAMES_EACH];
+    char name[256] = "";
+    uint8_t addrs[NAME_MAX_ADDRS][16];
+    const uint8_t *ptrs[NAME_MAX_ADDRS];
+    size_t lens[NAME_MAX_ADDRS], n = 0;
+    bool have = false;
+    int step, rc = LC_OK;
+    for (size_t i = 0; i < NAME_MAX_ADDRS; i++)
+        ptrs[i] = addrs[i];
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *row_name = (const char *)sqlite3_column_text(st, 0);
+        if (!row_name || strlen(row_name) >= sizeof(name))
+            continue;
+        if (have && strcmp(row_name, name) != 0) {
+            if ((rc = fn(ctx, name, ptrs, lens, n)) != 0)
+                break;
+            n = 0;
+        }
+        snprintf(name, sizeof(name), "%s", row_name);
+        have = true;
+        int alen = sqlite3_column_bytes(st, 1);
+        if ((alen == 4 || alen == 16) && n < NAME_MAX_ADDRS) {
+            memcpy(addrs[n], sqlite3_column_blob(st, 1), (size_t)alen);
+            lens[n++] = (size_t)alen;
+        }
+    }
+    if (rc == LC_OK && step != SQLITE_DONE)
+        rc = fail_db(s, err, "listing names");
+    else if (rc == LC_OK && have)
+        rc = fn(ctx, name, ptrs, lens, n);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_name_set_addrs(struct store *s, const char *name, const uint8_t *const *addrs,
+                         const size_t *addr_lens, size_t n_addrs, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_NAME_EXISTS];
+    int rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE)
+        return lc_fail(err, LC_E_NOTFOUND, "no device holds %s", name);
+    if (rc != SQLITE_ROW)
+        return fail_db(s, err, "looking up a name");
+    sqlite3_bind_text(s->stmt[ST_NAME_ADDRS_CLEAR], 1, name, -1, SQLITE_STATIC);
+    if ((rc = run_stmt(s, ST_NAME_ADDRS_CLEAR, err, "clearing addresses")) != LC_OK)
+        return rc;
+    for (size_t i = 0; i < n_addrs; i++) {
+        st = s->stmt[ST_NAME_ADDR_ADD];
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, addrs[i], (int)addr_lens[i], SQLITE_STATIC);
+        if ((rc = run_stmt(s, ST_NAME_ADDR_ADD, err, "recording an address")) != LC_OK)
+            return rc;
+    }
+    return LC_OK;
 }
 
 int store_count(struct store *s, int64_t *out, const char *table, struct lc_err *err)

@@ -96,6 +96,20 @@ enum store_cert_filter {
 int store_cert_each(struct store *s, enum store_cert_filter filter, const char *arg_name,
                     int64_t arg_time, store_cert_fn fn, void *ctx, struct lc_err *err);
 
+/* A visitor for store_names_each: one friendly name and its addresses
+ * (raw 4 or 16 bytes each), valid only during the call. */
+typedef int (*store_name_fn)(void *ctx, const char *name, const uint8_t *const *addrs,
+                             const size_t *addr_lens, size_t n_addrs);
+
+/* store_names_each visits every friendly name with its addresses. */
+int store_names_each(struct store *s, store_name_fn fn, void *ctx, struct lc_err *err);
+
+/* store_name_set_addrs replaces the addresses of the friendly |name| (held
+ * by a device) with |n_addrs| raw addresses; LC_E_NOTFOUND when no device
+ * holds |name|. */
+int store_name_set_addrs(struct store *s, const char *name, const uint8_t *const *addrs,
+                         const size_t *addr_lens, size_t n_addrs, struct lc_err *err);
+
 /* store_count returns the number of rows in one of "certs", "devices",
  * "names", "tokens". */
 int store_count(struct store *s, int64_t *out, const char *table, struct lc_err *err);
