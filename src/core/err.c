@@ -38,11 +38,15 @@ static const struct {
 int lc_fail(struct lc_err *err, enum lc_errc code, const char *fmt, ...)
 {
     if (err) {
+        /* Format into a copy first: callers may pass err->msg as an argument
+         * ("zone: %s", err->msg) to add context to an inner error. */
+        char msg[sizeof(err->msg)];
         va_list ap;
-        err->code = code;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        err->code = code;
+        memcpy(err->msg, msg, sizeof(msg));
     }
     return (int)code;
 }
