@@ -55,6 +55,8 @@ static int run_file(const char *path)
         }
         used += (size_t)n;
     }
+    /* Named first, unbuffered: when the target aborts, the log ends with the input. */
+    fprintf(stderr, "replay: %s (%zu bytes)\n", path, used);
     (void)LLVMFuzzerTestOneInput(buf, used);
     rc = 0;
 out:
