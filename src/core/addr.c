@@ -38,7 +38,8 @@ bool addr_parse(struct lc_addr *out, const char *s, size_t len)
 {
     char buf[LC_ADDR_STRLEN];
     uint8_t raw[16];
-    if (len == 0 || len >= sizeof(buf))
+    /* inet_pton stops at a NUL: "1.2.3.4\0junk" must not pass as 1.2.3.4. */
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len))
         return false;
     memcpy(buf, s, len);
     buf[len] = '\0';
