@@ -790,12 +790,19 @@ int ca_sign(struct ca *ca, X509 **out_cert, const struct ca_leaf *req, struct lc
     EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
     GENERAL_NAMES *san = NULL;
     CRL_DIST_POINTS *dps = NULL;
+    const char *cn = NULL;
     int rc = LC_E_CRYPTO;
 
     if (!x || !subject || !serial || !bc || !ku || !eku || req->n_names == 0)
         goto crypto_fail;
-    if (!X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                                    (const unsigned char *)req->names[0], -1, -1, 0) ||
+    /* A CN holds at most 64 bytes (RFC 5280 ub-common-name) and a name may be
+     * 253: the CN is the first name that fits; with none, the subject stays
+     * empty and the SAN is critical (RFC 5280 4.2.1.6). */
+    for (size_t i = 0; i < req->n_names && !cn; i++)
+        if (strlen(req->names[i]) <= ub_common_name)
+            cn = req->names[i];
+    if ((cn && !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, (const unsigned char *)cn,
+                                           -1, -1, 0)) ||
         !X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, serial) ||
         !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
         !X509_set_subject_name(x, subject) ||
@@ -814,7 +821,7 @@ int ca_sign(struct ca *ca, X509 **out_cert, const struct ca_leaf *req, struct lc
     if ((rc = add_ext(x, NID_basic_constraints, bc, 1, err)) != LC_OK ||
         (rc = add_ext(x, NID_key_usage, ku, 1, err)) != LC_OK ||
         (rc = add_ext(x, NID_ext_key_usage, eku, 0, err)) != LC_OK ||
-        (rc = add_ext(x, NID_subject_alt_name, san, 0, err)) != LC_OK ||
+        (rc = add_ext(x, NID_subject_alt_name, san, cn == NULL, err)) != LC_OK ||
         (rc = add_ski(x, err)) != LC_OK || (rc = add_aki(x, ca->cert, err)) != LC_OK ||
         (dps && (rc = add_ext(x, NID_crl_distribution_points, dps, 0, err)) != LC_OK))
         goto out;

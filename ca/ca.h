@@ -34,7 +34,7 @@ struct ca_constraints {
  * policy_check; ca_sign only encodes and signs. Pointers are borrowed. */
 struct ca_leaf {
     EVP_PKEY *pubkey;
-    const char *const *names; /* lowercase FQDNs; names[0] becomes the CN */
+    const char *const *names; /* lowercase FQDNs; the first of at most 64 bytes becomes the CN */
     size_t n_names;
     const struct lc_addr *ips;
     size_t n_ips;
