@@ -12,7 +12,9 @@
 #   - ca.key is never half-written: after every kill it is a complete key
 #     (mode 0600) and either matches ca.pem or ca.pem.new holds the matching
 #     certificate of an install that ca_load finishes; after that recovery the
-#     pair matches and nothing is left over.
+#     pair matches and nothing is left over;
+#   - ca init --force beside a looping ca show (a second process's ca_load)
+#     never fails either and leaves a matching pair.
 # Kill delays are uniform over 1.3x the measured run time of each command, so
 # kills land all through its run. CRASH_ROUNDS (300) and CRASH_SEED (the
 # time) vary it; the seed is printed so a failure can be replayed.
@@ -177,6 +179,31 @@ for f in "$ca_dir"/ca.key.new "$ca_dir"/ca.pem.new "$ca_dir"/.lancert-tmp.*; do
 done
 [ "$(pubkey_of_key "$issue_dir/ca.key")" = "$(pubkey_of_cert "$issue_dir/ca.pem")" ] ||
     fail "the issuing CA's key does not match its certificate"
+
+# ---- one process loads while another installs -----------------------------------
+# Not a kill, but the same promise: ca_load must never "repair" an install
+# another process is still writing (that left a new ca.pem beside the old key).
+: >"$tmp/concurrent.err"
+(
+    n=0
+    while [ $n -lt 30 ]; do
+        $lancert ca init --force --state "$ca_dir" --allow 127.0.0.0/8 >/dev/null \
+            2>>"$tmp/concurrent.err" </dev/null || echo "ca init --force failed" >>"$tmp/concurrent.err"
+        n=$((n + 1))
+    done
+) &
+writer=$!
+loads=0
+while kill -0 $writer 2>/dev/null; do
+    $lancert ca show --state "$ca_dir" >/dev/null 2>>"$tmp/concurrent.err" </dev/null ||
+        echo "ca show failed" >>"$tmp/concurrent.err"
+    loads=$((loads + 1))
+done
+wait $writer
+[ -s "$tmp/concurrent.err" ] && fail "concurrent ca init and ca show: $(sort "$tmp/concurrent.err" | uniq -c)"
+[ "$(pubkey_of_key "$ca_dir/ca.key")" = "$(pubkey_of_cert "$ca_dir/ca.pem")" ] ||
+    fail "after concurrent ca init and ca show, ca.key does not match ca.pem"
+echo "concurrent: 30 ca init --force beside $loads ca show, all succeeded, the pair matches"
 
 # ---- the store ----------------------------------------------------------------------
 $lancert --config "$conf" status >"$tmp/status" 2>"$tmp/err" || fail "lancert status: $(cat "$tmp/err")"
