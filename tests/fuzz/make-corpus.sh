@@ -63,6 +63,8 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$tmp/rsa1024.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$tmp/p521.key" 2>/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out "$tmp/k256.key" 2>/dev/null
 openssl genpkey -algorithm ED448 -out "$tmp/ed448.key" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:explicit \
+    -out "$tmp/p256-explicit.key" 2>/dev/null
 
 # csr NAME KEY FORMS SUBJECT [SAN]: csr/NAME.der and/or csr/NAME.pem
 # (FORMS: der, pem or "der pem").
@@ -96,12 +98,14 @@ i=1
 while [ $i -le 16 ]; do names16="${names16}DNS:host$i.home.arpa,"; i=$((i + 1)); done
 csr ed25519-16-names ed25519 der /CN=many "${names16%,}"
 csr ed25519-17-names ed25519 der /CN=many "${names16}DNS:host17.home.arpa"
+csr ed25519-16-names-1-ip ed25519 der /CN=many "${names16}IP:192.168.1.1"
 # Names policy refuses or rewrites.
 csr ed25519-wildcard ed25519 "der pem" /CN=wild "DNS:*.home.arpa"
 csr ed25519-outside ed25519 der /CN=evil "DNS:evil.example.com,IP:8.8.8.8"
 csr ed25519-hex-v6 ed25519 der /CN=v6 "DNS:fd000000000000000000000000000017.home.arpa"
 csr ed25519-hex-mapped ed25519 der /CN=m "DNS:00000000000000000000ffffc0a80101.home.arpa"
 csr ed25519-gateway ed25519 der /CN=gw "DNS:gateway.home.arpa"
+csr ed25519-apex ed25519 der /CN=apex "DNS:home.arpa"
 csr ed25519-service ed25519 der /CN=srv "DNS:_lancert._tcp.home.arpa"
 csr ed25519-email ed25519 der /CN=mail "email:admin@home.arpa"
 csr ed25519-mixed-case ed25519 der /CN=mc "DNS:Printer.HOME.arpa.,DNS:printer,DNS:printer.home.arpa"
@@ -112,6 +116,7 @@ csr rsa1024 rsa1024 der /CN=old "DNS:old.home.arpa"
 csr ec521 p521 der /CN=big "DNS:big.home.arpa"
 csr secp256k1 k256 der /CN=k1 "DNS:k1.home.arpa"
 csr ed448 ed448 der /CN=ed448 "DNS:ed448.home.arpa"
+csr ec256-explicit-params p256-explicit der /CN=explicit "DNS:explicit.home.arpa"
 # Broken encodings: truncated, bit-flipped (in the signature, and in a name
 # the signature covers), and PEM with its base64 cut short.
 der=$out/csr/ed25519-sans.der
