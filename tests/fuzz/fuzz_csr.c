@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
@@ -159,6 +160,13 @@ static void check_parsed(const struct csr *c)
         require(c->names[i][0] != '\0' && strlen(c->names[i]) <= LC_NAME_MAX, "name length");
     for (size_t i = 0; i < c->n_ips; i++)
         require(c->ips[i].family == LC_AF_INET || c->ips[i].family == LC_AF_INET6, "ip family");
+    if (EVP_PKEY_get_base_id(c->pubkey) == EVP_PKEY_EC) {
+        char encoding[32] = "";
+        require(EVP_PKEY_get_utf8_string_param(c->pubkey, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
+                                               sizeof(encoding), NULL) &&
+                    strcmp(encoding, OSSL_PKEY_EC_ENCODING_GROUP) == 0,
+                "an accepted EC key names its curve (RFC 5480)");
+    }
     require(csr_key_id(key_id, c->pubkey, &err) == LC_OK &&
                 memcmp(key_id, c->key_id, sizeof(key_id)) == 0,
             "key_id is the SPKI digest");
