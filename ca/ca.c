@@ -3,10 +3,12 @@
 #include "ca/ca.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -191,6 +193,30 @@ static int install_pair(const char *dir, EVP_PKEY *key, X509 *cert, struct lc_er
         return rc;
     }
     return install_finish(dir, err);
+}
+
+/* The CA files change as a group and ca_load repairs an install a crash
+ * interrupted, so every public entry that reads or changes them holds an
+ * exclusive flock on the state directory itself. Without it, a ca_load in
+ * another process (lancert issue, status, the daemon) could "repair" an
+ * install still being written — delete its ca.key.new — and leave a new
+ * ca.pem beside the old ca.key. The kernel drops the lock when its holder
+ * dies, so a crash never leaves it held. */
+static int lock_dir(int *out_fd, const char *dir, struct lc_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return lc_fail(err, errno == ENOENT ? LC_E_NOTFOUND : LC_E_IO, "cannot open %s: %s", dir,
+                       strerror(errno));
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            close(fd);
+            return lc_fail(err, LC_E_IO, "cannot lock %s: %s", dir, strerror(e));
+        }
+    }
+    *out_fd = fd;
+    return LC_OK;
 }
 
 /* ---- extensions ----------------------------------------------------------- */
@@ -407,7 +433,8 @@ static X509_NAME *ca_subject(const struct ca_constraints *c)
 
 /* ---- root, CSR, import ---------------------------------------------------- */
 
-int ca_init_root(const char *dir, const struct ca_constraints *c, bool force, struct lc_err *err)
+static int init_root_locked(const char *dir, const struct ca_constraints *c, bool force,
+                            struct lc_err *err)
 {
     char key_path[PATH_MAX];
     EVP_PKEY *key = NULL;
@@ -456,8 +483,8 @@ out:
     return rc;
 }
 
-int ca_make_csr(char **out_pem, const char *dir, const struct ca_constraints *c,
-                struct lc_err *err)
+static int make_csr_locked(char **out_pem, const char *dir, const struct ca_constraints *c,
+                           struct lc_err *err)
 {
     char key_path[PATH_MAX];
     EVP_PKEY *key = NULL;
@@ -515,13 +542,34 @@ out:
     return rc;
 }
 
+int ca_init_root(const char *dir, const struct ca_constraints *c, bool force, struct lc_err *err)
+{
+    int lock, rc;
+    if ((rc = file_mkdir_private(dir, err)) != LC_OK || (rc = lock_dir(&lock, dir, err)) != LC_OK)
+        return rc;
+    rc = init_root_locked(dir, c, force, err);
+    close(lock);
+    return rc;
+}
+
+int ca_make_csr(char **out_pem, const char *dir, const struct ca_constraints *c,
+                struct lc_err *err)
+{
+    int lock, rc;
+    if ((rc = file_mkdir_private(dir, err)) != LC_OK || (rc = lock_dir(&lock, dir, err)) != LC_OK)
+        return rc;
+    rc = make_csr_locked(out_pem, dir, c, err);
+    close(lock);
+    return rc;
+}
+
 static bool is_self_signed(X509 *x)
 {
     return X509_check_issued(x, x) == X509_V_OK;
 }
 
-int ca_import(const char *dir, const char *cert_pem, size_t cert_len, const char *chain_pem,
-              size_t chain_len, struct lc_err *err)
+static int import_locked(const char *dir, const char *cert_pem, size_t cert_len,
+                         const char *chain_pem, size_t chain_len, struct lc_err *err)
 {
     char key_path[PATH_MAX], cert_path[PATH_MAX], chain_path[PATH_MAX];
     STACK_OF(X509) *certs = NULL, *chain = NULL;
@@ -605,9 +653,20 @@ out:
     return rc;
 }
 
+int ca_import(const char *dir, const char *cert_pem, size_t cert_len, const char *chain_pem,
+              size_t chain_len, struct lc_err *err)
+{
+    int lock, rc;
+    if ((rc = lock_dir(&lock, dir, err)) != LC_OK)
+        return rc;
+    rc = import_locked(dir, cert_pem, cert_len, chain_pem, chain_len, err);
+    close(lock);
+    return rc;
+}
+
 /* ---- loading and using ---------------------------------------------------- */
 
-int ca_load(struct ca **out, const char *dir, struct lc_err *err)
+static int load_locked(struct ca **out, const char *dir, struct lc_err *err)
 {
     char key_path[PATH_MAX], cert_path[PATH_MAX], chain_path[PATH_MAX];
     STACK_OF(X509) *certs = NULL;
@@ -659,6 +718,18 @@ int ca_load(struct ca **out, const char *dir, struct lc_err *err)
 fail:
     sk_X509_pop_free(certs, X509_free);
     ca_free(ca);
+    return rc;
+}
+
+int ca_load(struct ca **out, const char *dir, struct lc_err *err)
+{
+    int lock, rc = lock_dir(&lock, dir, err);
+    if (rc == LC_E_NOTFOUND)
+        return lc_fail(err, LC_E_NOTFOUND, "no CA in %s: run 'lancert ca init' first", dir);
+    if (rc != LC_OK)
+        return rc;
+    rc = load_locked(out, dir, err);
+    close(lock);
     return rc;
 }
 

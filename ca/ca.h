@@ -63,6 +63,8 @@ int ca_import(const char *dir, const char *cert_pem, size_t cert_len, const char
               size_t chain_len, struct lc_err *err);
 
 /* ca_load opens the CA in |dir| (finishing an install a crash interrupted).
+ * Every function here that reads or changes the CA files holds a lock on
+ * |dir|, so one process never sees or repairs another's install half-done.
  * The caller frees the result with ca_free. */
 int ca_load(struct ca **out, const char *dir, struct lc_err *err);
 

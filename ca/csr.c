@@ -26,12 +26,20 @@ int csr_key_id(uint8_t out[32], EVP_PKEY *key, struct lc_err *err)
 static int check_key(EVP_PKEY *key, struct lc_err *err)
 {
     int id = EVP_PKEY_get_base_id(key), bits = EVP_PKEY_get_bits(key);
-    char group[32] = "";
+    char group[32] = "", encoding[32] = "";
     switch (id) {
     case EVP_PKEY_EC:
         if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
                                             sizeof(group), NULL))
             return lc_fail(err, LC_E_KEY, "the CSR's EC key has no named curve");
+        /* OpenSSL names the group even when the key spells out P-256's
+         * parameters; RFC 5480 2.1.1 forbids those in certificates and most
+         * clients refuse them, so the encoding must be the curve's name. */
+        if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
+                                            sizeof(encoding), NULL) ||
+            strcmp(encoding, OSSL_PKEY_EC_ENCODING_GROUP) != 0)
+            return lc_fail(err, LC_E_KEY,
+                           "the CSR's EC key spells out its curve's parameters; use the named curve P-256 or P-384");
         if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0 ||
             strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
             return LC_OK;

@@ -37,7 +37,8 @@ struct lc_err {
 };
 
 /* lc_fail fills |err| (which may be NULL) with |code| and a printf-style message
- * and returns |code|, so callers can write `return lc_fail(err, ...)`. */
+ * and returns |code|, so callers can write `return lc_fail(err, ...)`. The
+ * arguments may include err->msg itself, to add context to an inner error. */
 int lc_fail(struct lc_err *err, enum lc_errc code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TEMP_PREFIX ".lancert-tmp."
@@ -142,13 +141,9 @@ void file_remove_stale_temps(const char *dir)
     struct dirent *e;
     if (!d)
         return;
-    time_t cutoff = time(NULL) - 600;
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (strncmp(e->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 &&
-            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime < cutoff)
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
             unlinkat(dirfd(d), e->d_name, 0);
-    }
     closedir(d);
 }
 

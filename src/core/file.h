@@ -21,8 +21,9 @@ int file_read(char **out, size_t *out_len, const char *path, size_t max_len,
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                       int no_replace, struct lc_err *err);
 
-/* file_remove_stale_temps deletes temporary files a crash left in |dir|;
- * only those older than a few minutes, so a writer at work keeps its own. */
+/* file_remove_stale_temps deletes temporary files a crash left in |dir|.
+ * The caller must hold whatever lock keeps other writers of |dir| out (the
+ * CA holds its state-directory lock), or it could delete a file in use. */
 void file_remove_stale_temps(const char *dir);
 
 /* file_sync_dir fsyncs the directory |dir| so renames in it are durable;
