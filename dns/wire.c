@@ -299,6 +299,8 @@ static bool out_suffix_matches(const struct dns_out *w, size_t at, const uint8_t
 
 void dns_out_name(struct dns_out *w, const struct dns_name *n)
 {
+    uint16_t fresh[DNS_COMPRESS_SLOTS];
+    unsigned n_fresh = 0;
     size_t off = 0;
     if (w->overflow) /* a cut-off name must not be matched against */
         return;
@@ -306,15 +308,22 @@ void dns_out_name(struct dns_out *w, const struct dns_name *n)
         for (unsigned i = 0; i < w->n_slots; i++)
             if (out_suffix_matches(w, w->slots[i], n->wire + off)) {
                 dns_out_u16(w, (uint16_t)(0xc000 | w->slots[i]));
-                return;
+                goto done;
             }
         uint8_t l = n->wire[off];
-        if (w->len < 0x3fff && w->n_slots < DNS_COMPRESS_SLOTS && out_room(w, 1 + (size_t)l))
-            w->slots[w->n_slots++] = (uint16_t)w->len;
+        if (w->len < 0x3fff && w->n_slots + n_fresh < DNS_COMPRESS_SLOTS)
+            fresh[n_fresh++] = (uint16_t)w->len;
         dns_out_bytes(w, n->wire + off, 1 + (size_t)l);
         off += 1 + (size_t)l;
     }
     dns_out_bytes(w, "", 1);
+done:
+    /* Only a name written whole may be pointed at: matching against one still
+     * being written would read past its end. */
+    if (w->overflow)
+        return;
+    for (unsigned i = 0; i < n_fresh; i++)
+        w->slots[w->n_slots++] = fresh[i];
 }
 
 size_t dns_out_rr_begin(struct dns_out *w, const struct dns_name *owner, uint16_t type,
