@@ -462,6 +462,21 @@ START_TEST(test_nodata_soa)
 }
 END_TEST
 
+START_TEST(test_escaped_labels)
+{
+    /* One label holding a dot or a NUL is not the name its plain text
+     * spells: "c0a80117\.home\.arpa\000" under the zone does not exist. */
+    static const char *const names[] = {"c0a80117\\.home\\.arpa\\000.home.arpa",
+                                        "_acme-challenge\\.printer.home.arpa",
+                                        "printer\\000.home.arpa", "printer\\032.home.arpa"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct answer *a = ask(names[i], i == 1 ? DNS_T_TXT : DNS_T_A, 0, false);
+        ck_assert_msg(a->status == ARES_ENOTFOUND, "%s: %s", names[i], ares_strerror(a->status));
+        authoritative(a, DNS_R_NXDOMAIN);
+    }
+}
+END_TEST
+
 START_TEST(test_refused)
 {
     static const char *const names[] = {"example.com", "arpa", "home.arpa.example",
@@ -740,6 +755,7 @@ static Suite *cares_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_nxdomain, 0, 3);
     tcase_add_test(tc, test_nodata_soa);
+    tcase_add_test(tc, test_escaped_labels);
     tcase_add_test(tc, test_refused);
     suite_add_tcase(s, tc);
 

@@ -658,6 +658,31 @@ START_TEST(test_name_text)
     ck_assert_str_eq(out, "");
     ck_assert(!dns_name_to_text(out, 0, &n));
 
+    /* Labels holding bytes that presentation form escapes have no text: in
+     * plain text they would spell another name. */
+    static const struct {
+        const char *wire;
+        size_t len;
+    } escaped[] = {
+        {"\x07" "c0a8.17\x04home\x04" "arpa", 19}, /* "c0a8\.17" */
+        {"\x08gateway\0\x04home\x04" "arpa", 20},  /* "gateway\000" */
+        {"\x03" "a b\x04home\x04" "arpa", 15},
+        {"\x03" "a\\b\x04home\x04" "arpa", 15},
+        {"\x03" "a\x7f" "b\x04home\x04" "arpa", 15},
+        {"\x03" "a\xc3" "b\x04home\x04" "arpa", 15},
+        {"\x03" "a\nb\x04home\x04" "arpa", 15},
+    };
+    for (size_t i = 0; i < sizeof(escaped) / sizeof(escaped[0]); i++) {
+        memcpy(n.wire, escaped[i].wire, escaped[i].len);
+        n.len = (uint8_t)escaped[i].len;
+        n.n_labels = 3;
+        ck_assert_msg(!dns_name_to_text(out, sizeof(out), &n), "escaped name %zu has text", i);
+    }
+    memcpy(n.wire, "\x0f_acme-challenge\x04home\x04" "arpa", 27);
+    n.len = 27;
+    ck_assert(dns_name_to_text(out, sizeof(out), &n)); /* '_' and '-' need no escape */
+    ck_assert_str_eq(out, "_acme-challenge.home.arpa");
+
     char text[300], l64[65];
     ck_assert(!dns_name_from_text(&n, "a..b"));
     ck_assert(!dns_name_from_text(&n, ".a"));
