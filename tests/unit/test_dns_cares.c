@@ -202,9 +202,9 @@ static void authoritative(const struct answer *a, unsigned rcode)
     ck_assert_uint_eq(DNS_RCODE(flags), rcode);
 }
 
-/* authority_is_soa asserts that the authority section is the zone's SOA
- * alone, as negative answers carry it (RFC 2308 3). */
-static void authority_is_soa(const struct answer *a)
+/* authority_is_soa_of asserts that the authority section is the SOA of
+ * |zone| alone, as negative answers carry it (RFC 2308 3). */
+static void authority_is_soa_of(const struct answer *a, const char *zone)
 {
     static uint8_t copy[65536];
     struct dns_rr an[DNS_MAX_RRS], ns[DNS_MAX_RRS];
@@ -219,8 +219,13 @@ static void authority_is_soa(const struct answer *a)
     ck_assert_uint_eq(ns[0].type, DNS_T_SOA);
     ck_assert_uint_eq(ns[0].class, DNS_C_IN);
     ck_assert_uint_eq(ns[0].ttl, DNS_TTL_NEGATIVE);
-    ck_assert(dns_name_from_text(&apex, "home.arpa"));
-    ck_assert(dns_name_equal(&ns[0].name, &apex));
+    ck_assert(dns_name_from_text(&apex, zone));
+    ck_assert_msg(dns_name_equal(&ns[0].name, &apex), "the SOA is not %s's", zone);
+}
+
+static void authority_is_soa(const struct answer *a)
+{
+    authority_is_soa_of(a, "home.arpa");
 }
 
 /* the counts in the header */
@@ -530,13 +535,44 @@ START_TEST(test_ptr)
                                                          flags, false)),
                                 "0a000001.home.arpa"),
                      0);
-    /* within a /8 the zone serves, but not allowed: no such name */
+    /* Within a /8 the zone serves, but not allowed: no such name. The SOA
+     * in negative answers is the reverse zone's, not home.arpa's. */
     struct answer *a = ask("1.0.15.172.in-addr.arpa", DNS_T_PTR, flags, false);
     ck_assert_int_eq(a->status, ARES_ENOTFOUND);
     authoritative(a, DNS_R_NXDOMAIN);
+    authority_is_soa_of(a, "172.in-addr.arpa");
     /* an empty non-terminal above the addresses, and another type */
-    ck_assert_int_eq(ask("1.168.192.in-addr.arpa", DNS_T_PTR, flags, false)->status, ARES_ENODATA);
-    ck_assert_int_eq(ask("23.1.168.192.in-addr.arpa", DNS_T_A, flags, false)->status, ARES_ENODATA);
+    a = ask("1.168.192.in-addr.arpa", DNS_T_PTR, flags, false);
+    ck_assert_int_eq(a->status, ARES_ENODATA);
+    authority_is_soa_of(a, "192.in-addr.arpa");
+    a = ask("23.1.168.192.in-addr.arpa", DNS_T_A, flags, false);
+    ck_assert_int_eq(a->status, ARES_ENODATA);
+    authority_is_soa_of(a, "192.in-addr.arpa");
+}
+END_TEST
+
+START_TEST(test_reverse_apex)
+{
+    /* Each /8 holding an allowed range is a reverse zone with its own apex. */
+    struct ares_soa_reply *soa = NULL;
+    struct hostent *host = NULL;
+    struct answer *a = ask("192.in-addr.arpa", DNS_T_SOA, 0, false);
+    ck_assert_int_eq(a->status, ARES_SUCCESS);
+    authoritative(a, DNS_R_NOERROR);
+    ck_assert_int_eq(ares_parse_soa_reply(a->buf, a->len, &soa), ARES_SUCCESS);
+    ck_assert_str_eq(soa->nsname, "gateway.home.arpa");
+    ares_free_data(soa);
+    a = ask("10.in-addr.arpa", DNS_T_NS, 0, false);
+    ck_assert_int_eq(a->status, ARES_SUCCESS);
+    ck_assert_int_eq(ares_parse_ns_reply(a->buf, a->len, &host), ARES_SUCCESS);
+    ck_assert_str_eq(host->h_aliases[0], "gateway.home.arpa");
+    ares_free_hostent(host);
+    a = ask("192.in-addr.arpa", DNS_T_PTR, 0, false);
+    ck_assert_int_eq(a->status, ARES_ENODATA);
+    authority_is_soa_of(a, "192.in-addr.arpa");
+    /* 11/8 holds no allowed range: not ours */
+    a = ask("11.in-addr.arpa", DNS_T_SOA, ARES_FLAG_NOCHECKRESP, false);
+    ck_assert_int_eq(a->status, ARES_EREFUSED);
 }
 END_TEST
 
@@ -747,6 +783,7 @@ static Suite *cares_suite(void)
     tcase_add_test(tc, test_friendly_changes);
     tcase_add_loop_test(tc, test_txt, 0, 3);
     tcase_add_loop_test(tc, test_ptr, 0, 3);
+    tcase_add_test(tc, test_reverse_apex);
     tcase_add_test(tc, test_ptr_off);
     suite_add_tcase(s, tc);
 
