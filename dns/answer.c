@@ -17,6 +17,7 @@ struct reply {
     struct dns_out *w;
     uint16_t n_an, n_ns;
     int64_t now;
+    const struct dns_name *apex; /* of the zone answering: the SOA's owner */
 };
 
 int dns_zone_init(struct dns_zone *z, const struct lc_conf *conf, struct dns_records *records,
@@ -67,7 +68,7 @@ static void rr_addr(struct reply *r, const struct dns_name *owner, const struct 
 
 static void rr_soa(struct reply *r, bool in_answer)
 {
-    size_t at = dns_out_rr_begin(r->w, &r->z->apex, DNS_T_SOA, DNS_C_IN, DNS_TTL_NEGATIVE);
+    size_t at = dns_out_rr_begin(r->w, r->apex, DNS_T_SOA, DNS_C_IN, DNS_TTL_NEGATIVE);
     dns_out_name(r->w, &r->z->gateway);
     dns_out_name(r->w, &r->z->hostmaster);
     dns_out_u32(r->w, dns_records_serial(r->z->records));
@@ -162,6 +163,18 @@ static int answer_service(struct reply *r, const char *name)
     return nxdomain(r);
 }
 
+/* answer_apex answers at a zone's apex (r->apex): SOA and NS. */
+static int answer_apex(struct reply *r)
+{
+    if (wants(r->q->qtype, DNS_T_SOA))
+        rr_soa(r, true);
+    if (wants(r->q->qtype, DNS_T_NS))
+        rr_name(r, &r->q->qname, DNS_T_NS, &r->z->gateway, SOA_REFRESH);
+    if (r->n_an == 0)
+        rr_soa(r, false);
+    return DNS_R_NOERROR;
+}
+
 static int answer_zone(struct reply *r, unsigned depth)
 {
     const struct dns_zone *z = r->z;
@@ -169,15 +182,8 @@ static int answer_zone(struct reply *r, unsigned depth)
     char name[LC_NAME_MAX + 1];
     struct name_info info;
 
-    if (depth == 0) {
-        if (wants(q->qtype, DNS_T_SOA))
-            rr_soa(r, true);
-        if (wants(q->qtype, DNS_T_NS))
-            rr_name(r, &q->qname, DNS_T_NS, &z->gateway, SOA_REFRESH);
-        if (r->n_an == 0)
-            rr_soa(r, false);
-        return DNS_R_NOERROR;
-    }
+    if (depth == 0)
+        return answer_apex(r);
     if (!dns_name_to_text(name, sizeof(name), &q->qname))
         return nxdomain(r);
     name_classify(&info, name, z->zone_text, z->gateway_label);
@@ -233,11 +239,23 @@ static bool reverse_addr(const struct dns_name *n, struct lc_addr *out, unsigned
     return addr_from_bytes(out, octets, 4);
 }
 
+/* reverse_apex makes the apex of the reverse zone |n| (|labels| labels
+ * under in-addr.arpa) lies in: "<first octet>.in-addr.arpa". */
+static void reverse_apex(struct dns_name *out, const struct dns_name *n, unsigned labels)
+{
+    size_t off = dns_name_label_offset(n, labels - 1);
+    out->len = (uint8_t)(n->len - off);
+    out->n_labels = 3;
+    memcpy(out->wire, n->wire + off, out->len);
+}
+
 static int answer_reverse(struct reply *r, const struct lc_addr *a, unsigned labels)
 {
     char name[LC_NAME_MAX + 1];
     struct dns_name target;
     struct lc_err ignored;
+    if (labels == 1)
+        return answer_apex(r);
     if (labels < 4) { /* an empty non-terminal of an allowed range */
         rr_soa(r, false);
         return DNS_R_NOERROR;
@@ -313,7 +331,8 @@ size_t dns_answer_query(const struct dns_zone *z, const struct dns_msg *q, uint8
                         size_t out_cap, int64_t now)
 {
     struct dns_out w;
-    struct reply r = {z, q, &w, 0, 0, now};
+    struct reply r = {z, q, &w, 0, 0, now, &z->apex};
+    struct dns_name rev_apex;
     unsigned depth, labels;
     struct lc_addr a;
     int rcode;
@@ -327,12 +346,17 @@ size_t dns_answer_query(const struct dns_zone *z, const struct dns_msg *q, uint8
     write_question(&w, q);
     if (q->qclass != DNS_C_IN && q->qclass != DNS_C_ANY)
         return dns_answer_error(q, DNS_R_REFUSED, out, out_cap);
-    if (dns_name_is_under(&q->qname, &z->apex, &depth))
+    if (dns_name_is_under(&q->qname, &z->apex, &depth)) {
         rcode = answer_zone(&r, depth);
-    else if (z->reverse && reverse_addr(&q->qname, &a, &labels) && reverse_in_scope(z, &a))
+    } else if (z->reverse && reverse_addr(&q->qname, &a, &labels) && reverse_in_scope(z, &a)) {
+        /* RFC 2308 3: a negative answer carries the SOA of the zone the
+         * name is in; for reverse names that is not the forward zone. */
+        reverse_apex(&rev_apex, &q->qname, labels);
+        r.apex = &rev_apex;
         rcode = answer_reverse(&r, &a, labels);
-    else
+    } else {
         return dns_answer_error(q, DNS_R_REFUSED, out, out_cap);
+    }
     if (q->has_edns)
         write_edns(&w, 0);
     struct dns_hdr h = {q->hdr.id, reply_flags(q, rcode, true), 1, r.n_an, r.n_ns,

@@ -115,7 +115,8 @@ int dns_records_set_addrs(struct dns_records *r, const char *name, const struct 
         rc = err ? err->code : LC_E_NOMEM;
     } else {
         e->has_name = true;
-        memcpy(e->addrs, addrs, n_addrs * sizeof(*addrs));
+        if (n_addrs > 0) /* no addresses may come as NULL, which memcpy never may */
+            memcpy(e->addrs, addrs, n_addrs * sizeof(*addrs));
         e->n_addrs = (uint8_t)n_addrs;
         r->serial++;
     }

@@ -114,7 +114,8 @@ static size_t handle(struct dns_server *s, const uint8_t *pkt, size_t len, const
 }
 
 /* rrl_allow: a token count per source and second; over |limit| is dropped.
- * Sources share slots by hash, which errs towards limiting. */
+ * Sources that hash to one slot reset each other's count, which errs towards
+ * answering: a flood is limited less while a colliding source also asks. */
 static bool rrl_allow(struct udp_worker *w, unsigned limit, const struct lc_addr *src)
 {
     uint32_t h = 2166136261u;

@@ -95,8 +95,15 @@ bool dns_name_to_text(char *out, size_t out_len, const struct dns_name *n)
             return false;
         if (used)
             out[used++] = '.';
-        for (uint8_t j = 0; j < l; j++)
-            out[used++] = (char)lower(n->wire[i + 1 + j]);
+        for (uint8_t j = 0; j < l; j++) {
+            uint8_t ch = n->wire[i + 1 + j];
+            /* Written plainly, a byte that presentation form escapes would
+             * spell another name: the one label "a\.b" is not "a.b", and
+             * "a\000" is not "a". Such names have no text here. */
+            if (ch == '.' || ch == '\\' || ch <= ' ' || ch >= 0x7f)
+                return false;
+            out[used++] = (char)lower(ch);
+        }
         i += 1 + (size_t)l;
     }
     if (out_len == 0)

@@ -103,7 +103,9 @@ bool dns_name_read(struct dns_name *out, const uint8_t *pkt, size_t len, struct 
 bool dns_name_from_text(struct dns_name *out, const char *text);
 
 /* dns_name_to_text writes the name lowercase in presentation form without
- * the final dot ("" for the root); false when |out_len| is too small. */
+ * the final dot ("" for the root); false when |out_len| is too small or a
+ * label holds a byte that form would have to escape ('.', '\\', space,
+ * controls, non-ASCII), whose plain text would be another name's. */
 bool dns_name_to_text(char *out, size_t out_len, const struct dns_name *n);
 
 /* dns_name_equal compares two names ignoring ASCII letter case. */

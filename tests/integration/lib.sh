@@ -52,13 +52,16 @@ expect_exit() {
     ok "$what (exit $want)"
 }
 
-# free_port — a TCP port nobody listens on now, from a high random range.
+# free_port — a port nobody listens on now (TCP or UDP), from a high random
+# range. The seed stays under 2^31: mawk clips a larger one to the same value
+# every time, which made every call in a test return the same port.
 free_port() {
     while :; do
-        p=$(awk -v s="$$$(date +%N)" 'BEGIN { srand(s); print 20000 + int(rand() * 40000) }')
+        p=$(awk -v n="$(date +%N)" -v pid="$$" \
+            'BEGIN { srand((n + pid * 7919) % 2147483647); print 20000 + int(rand() * 40000) }')
         if ! (echo >/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
             # /dev/tcp is bash-only; under dash the probe fails and we trust the range.
-            ss -ltn 2>/dev/null | grep -q ":$p " || { echo "$p"; return; }
+            ss -ltun 2>/dev/null | grep -q ":$p " || { echo "$p"; return; }
         fi
     done
 }
