@@ -254,7 +254,6 @@ static bool conn_read(struct dns_server *s, struct tcp_conn *c, uint8_t *answer)
         if (n <= 0)
             return false;
         c->in_len += (size_t)n;
-        c->last = time(NULL);
         for (;;) {
             if (c->in_len < 2)
                 break;
@@ -263,6 +262,9 @@ static bool conn_read(struct dns_server *s, struct tcp_conn *c, uint8_t *answer)
                 return false; /* no DNS message is this short */
             if (c->in_len < 2 + msg_len)
                 break;
+            /* Idle time counts from the last whole message (RFC 7766 6.2.3):
+             * a byte now and then does not keep a slot. */
+            c->last = time(NULL);
             size_t len = handle(s, c->in + 2, msg_len, &c->src, answer, TCP_MSG_MAX, true);
             if (len > 0 && !conn_queue(c, answer, len))
                 return false;
@@ -312,12 +314,23 @@ static void *tcp_main(void *arg)
                                  SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0)
                     continue;
-                size_t slot = DNS_TCP_MAX_CLIENTS;
-                for (size_t i = 0; i < DNS_TCP_MAX_CLIENTS && slot == DNS_TCP_MAX_CLIENTS; i++)
-                    if (!conns[i])
+                size_t slot = DNS_TCP_MAX_CLIENTS, same_src = 0;
+                struct lc_addr src;
+                bool known = src_from_sockaddr(&src, &ss);
+                for (size_t i = 0; i < DNS_TCP_MAX_CLIENTS; i++) {
+                    if (!conns[i] && slot == DNS_TCP_MAX_CLIENTS)
                         slot = i;
-                struct tcp_conn *c = slot < DNS_TCP_MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
-                if (!c || !src_from_sockaddr(&c->src, &ss)) {
+                    else if (conns[i] && known && addr_equal(&conns[i]->src, &src))
+                        same_src++;
+                }
+                /* One address may not hold every slot. */
+                struct tcp_conn *c = slot < DNS_TCP_MAX_CLIENTS && known &&
+                                             same_src < DNS_TCP_PER_SOURCE
+                                         ? calloc(1, sizeof(*c))
+                                         : NULL;
+                if (c)
+                    c->src = src;
+                if (!c) {
                     free(c);
                     close(fd); /* full: the oldest idle ones time out soon */
                     continue;

@@ -13,6 +13,7 @@
 
 #define DNS_TCP_IDLE_S 10
 #define DNS_TCP_MAX_CLIENTS 64
+#define DNS_TCP_PER_SOURCE 8
 
 struct dns_server; /* opaque */
 

@@ -11,7 +11,7 @@ mkdir -p tests/artifacts/logs
 
 want() {
     [ -z "${TESTS:-}" ] && return 0
-    for t in $TESTS; do [ "$t" = "$1" ] && return 0; done
+    for wanted in $TESTS; do [ "$wanted" = "$1" ] && return 0; done
     return 1
 }
 

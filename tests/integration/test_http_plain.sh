@@ -14,6 +14,7 @@ cat >"$T/lancert.conf" <<CONF
 state_dir = $S
 allow = $ALLOW
 http_listen = 127.0.0.1:$HTTP_PORT
+dns_listen = 127.0.0.1:$(free_port)
 https_listen = 127.0.0.1:8443   # the HTTPS port redirects name for the gateway
 log_level = debug
 CONF
