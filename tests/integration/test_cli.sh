@@ -83,6 +83,11 @@ expect_exit "RSA 1024" 13 $LANCERT issue --state "$S" --csr "$T/weak.csr"
 expect_match "key message" "$(cat "$T/err")" "RSA key has 1024 bits; 2048 to 4096"
 make_csr p521 ec:P-521 "/CN=x" "DNS:p521.home.arpa"
 expect_exit "P-521" 13 $LANCERT issue --state "$S" --csr "$T/p521.csr"
+# P-256 spelled out as explicit parameters: RFC 5480 forbids it in certificates.
+openssl ecparam -name prime256v1 -param_enc explicit -genkey -noout -out "$T/explicit.key" 2>/dev/null
+openssl req -new -key "$T/explicit.key" -subj /CN=x -addext "subjectAltName=DNS:explicit.home.arpa" \
+    -out "$T/explicit.csr" 2>/dev/null || fail "explicit-parameter CSR"
+expect_exit "EC key with explicit curve parameters" 13 $LANCERT issue --state "$S" --csr "$T/explicit.csr"
 # A CSR whose signature does not verify: flip a byte inside the signature.
 openssl req -in "$T/k1.csr" -outform DER -out "$T/k1.der"
 size=$(stat -c %s "$T/k1.der")
