@@ -154,42 +154,63 @@ static int read_certs_file(STACK_OF(X509) **out, const char *path, struct lc_err
     return rc;
 }
 
-/* Installing a new key and certificate is a two-file change. Both are first
- * written completely as *.new, then renamed key first; ca_load finishes a
- * rename a crash interrupted, so the pair never mismatches. */
+/* Installing a CA changes up to three files: the key (for a new root), the
+ * chain above the certificate (empty for a root) and the certificate. Each
+ * is first written whole as *.new, the certificate last, so its presence
+ * marks a complete set; then they are renamed, the certificate last. ca_load
+ * finishes a rename a crash interrupted and drops an incomplete set, so the
+ * files never disagree for a reader that holds the lock. */
 static int install_finish(const char *dir, struct lc_err *err)
 {
-    char key_new[PATH_MAX], cert_new[PATH_MAX], key[PATH_MAX], cert[PATH_MAX];
-    state_path(key_new, dir, CA_KEY_FILE, ".new");
+    static const char *const files[] = {CA_KEY_FILE, CA_CHAIN_FILE, CA_CERT_FILE};
+    char from[PATH_MAX], to[PATH_MAX], cert_new[PATH_MAX];
+    bool changed = false;
     state_path(cert_new, dir, CA_CERT_FILE, ".new");
-    state_path(key, dir, CA_KEY_FILE, "");
-    state_path(cert, dir, CA_CERT_FILE, "");
-    bool has_key_new = path_exists(key_new), has_cert_new = path_exists(cert_new);
-    if (has_key_new && !has_cert_new) {
-        unlink(key_new); /* the crash came before the pair was complete */
-        return LC_OK;
+    bool complete = path_exists(cert_new);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        state_path(from, dir, files[i], ".new");
+        state_path(to, dir, files[i], "");
+        if (!path_exists(from))
+            continue;
+        changed = true;
+        if (!complete) {
+            unlink(from); /* the crash came before the set was whole */
+            continue;
+        }
+        /* An empty chain.pem.new stands for "no chain": a root. */
+        struct stat st;
+        if (strcmp(files[i], CA_CHAIN_FILE) == 0 && stat(from, &st) == 0 && st.st_size == 0) {
+            if ((unlink(to) != 0 && errno != ENOENT) || unlink(from) != 0)
+                return lc_fail(err, LC_E_IO, "cannot remove %s: %s", to, strerror(errno));
+            continue;
+        }
+        if (rename(from, to) != 0)
+            return lc_fail(err, LC_E_IO, "cannot install %s: %s", to, strerror(errno));
     }
-    if (has_key_new && rename(key_new, key) != 0)
-        return lc_fail(err, LC_E_IO, "cannot install %s: %s", key, strerror(errno));
-    if (has_cert_new && rename(cert_new, cert) != 0)
-        return lc_fail(err, LC_E_IO, "cannot install %s: %s", cert, strerror(errno));
-    if ((has_key_new || has_cert_new) && file_sync_dir(dir) != 0)
+    if (changed && file_sync_dir(dir) != 0)
         return lc_fail(err, LC_E_IO, "cannot sync %s: %s", dir, strerror(errno));
     return LC_OK;
 }
 
-static int install_pair(const char *dir, EVP_PKEY *key, X509 *cert, struct lc_err *err)
+/* install_set writes |key| (may be NULL: keep the key), the chain |above|
+ * (n_above certificates; none for a root) and |cert| as *.new, then
+ * installs them. */
+static int install_set(const char *dir, EVP_PKEY *key, X509 *const *above, size_t n_above,
+                       X509 *cert, struct lc_err *err)
 {
-    char key_new[PATH_MAX], cert_new[PATH_MAX];
+    char key_new[PATH_MAX], chain_new[PATH_MAX], cert_new[PATH_MAX];
     int rc;
     state_path(key_new, dir, CA_KEY_FILE, ".new");
+    state_path(chain_new, dir, CA_CHAIN_FILE, ".new");
     state_path(cert_new, dir, CA_CERT_FILE, ".new");
-    unlink(key_new);
     unlink(cert_new);
-    if ((rc = write_key_file(key_new, key, false, err)) != LC_OK)
-        return rc;
-    if ((rc = write_cert_file(cert_new, &cert, 1, err)) != LC_OK) {
+    unlink(key_new);
+    unlink(chain_new);
+    if ((key && (rc = write_key_file(key_new, key, false, err)) != LC_OK) ||
+        (rc = write_cert_file(chain_new, above, n_above, err)) != LC_OK ||
+        (rc = write_cert_file(cert_new, &cert, 1, err)) != LC_OK) {
         unlink(key_new);
+        unlink(chain_new);
         return rc;
     }
     return install_finish(dir, err);
@@ -466,12 +487,8 @@ static int init_root_locked(const char *dir, const struct ca_constraints *c, boo
         goto out;
     if (!X509_sign(x, key, EVP_sha256()))
         goto crypto_fail;
-    /* A replaced root leaves an intermediate's chain behind: remove it. */
-    char chain_path[PATH_MAX];
-    state_path(chain_path, dir, CA_CHAIN_FILE, "");
-    rc = install_pair(dir, key, x, err);
-    if (rc == LC_OK)
-        unlink(chain_path);
+    /* A root has no chain: an intermediate's old chain.pem goes with it. */
+    rc = install_set(dir, key, NULL, 0, x, err);
     goto out;
 crypto_fail:
     rc = lc_fail_openssl(err, LC_E_CRYPTO, "making the root");
@@ -638,12 +655,8 @@ static int import_locked(const char *dir, const char *cert_pem, size_t cert_len,
     }
     for (int i = 1; i < n_path; i++)
         above[i - 1] = sk_X509_value(path, i);
-    /* chain.pem first: a crash before ca.pem is replaced leaves the old CA,
-     * which ca_load checks against the chain and reports. */
-    rc = write_cert_file(chain_path, above, (size_t)(n_path - 1), err);
+    rc = install_set(dir, NULL, above, (size_t)(n_path - 1), cert, err);
     sk_X509_pop_free(path, X509_free);
-    if (rc == LC_OK)
-        rc = write_cert_file(cert_path, &cert, 1, err);
 out:
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(trust);

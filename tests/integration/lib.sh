@@ -73,7 +73,7 @@ start_daemon() {
     DAEMON_PID=$!
     i=0
     while [ $i -lt 100 ]; do
-        if curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/ca.pem"; then
+        if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/ca.pem")" = 200 ]; then
             return 0
         fi
         kill -0 "$DAEMON_PID" 2>/dev/null || fail "lancertd exited at start"
