@@ -55,7 +55,9 @@ expect_exit() {
 # free_port — a TCP port nobody listens on now, from a high random range.
 free_port() {
     while :; do
-        p=$(awk -v s="$$$(date +%N)" 'BEGIN { srand(s); print 20000 + int(rand() * 40000) }')
+        # /dev/urandom, not awk's srand: mawk truncates a pid+nanoseconds seed
+        # to the same value every time, so every call gave the same port.
+        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
         if ! (echo >/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
             # /dev/tcp is bash-only; under dash the probe fails and we trust the range.
             ss -ltn 2>/dev/null | grep -q ":$p " || { echo "$p"; return; }
