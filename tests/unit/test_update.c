@@ -104,7 +104,8 @@ static void rr(struct req *r, bool prereq, const char *owner, uint16_t type, uin
     struct dns_name n;
     ck_assert(dns_name_from_text(&n, owner));
     size_t at = dns_out_rr_begin(&r->w, &n, type, class, ttl);
-    dns_out_bytes(&r->w, rdata, rdlen);
+    if (rdlen > 0) /* memcpy may not be given NULL, even for nothing */
+        dns_out_bytes(&r->w, rdata, rdlen);
     dns_out_rr_end(&r->w, at);
     if (prereq)
         r->h.ancount++;
