@@ -106,7 +106,7 @@ static size_t handle(struct dns_server *s, const uint8_t *pkt, size_t len, const
             return dns_answer_error(&m, DNS_R_FORMERR, out, out_cap);
         }
         pthread_mutex_lock(&s->update_lock);
-        n = s->update(s->update_ctx, &m, src, out, out_cap);
+        n = s->update(s->update_ctx, &box->zone, &m, src, out, out_cap);
         pthread_mutex_unlock(&s->update_lock);
         return n;
     }

@@ -19,9 +19,10 @@ struct dns_server; /* opaque */
 
 /* A handler for UPDATE messages (RFC 2136), called from the responder's
  * threads one at a time; it writes the response and returns its length (0
- * drops). |src| is the client's address. */
-typedef size_t (*dns_update_fn)(void *ctx, const struct dns_msg *q, const struct lc_addr *src,
-                                uint8_t *out, size_t out_cap);
+ * drops). |zone| is the zone the responder answers from now (it changes on
+ * reload), |src| the client's address. */
+typedef size_t (*dns_update_fn)(void *ctx, const struct dns_zone *zone, const struct dns_msg *q,
+                                const struct lc_addr *src, uint8_t *out, size_t out_cap);
 
 /* dns_listen_sockets binds UDP and TCP sockets for every address of |set|;
  * the caller owns them until dns_server_start takes them over. */

@@ -23,6 +23,7 @@
 #include "dns/answer.h"
 #include "dns/records.h"
 #include "dns/server.h"
+#include "dns/update.h"
 #include "http/plain.h"
 #include "store/store.h"
 
@@ -40,6 +41,7 @@ struct daemon_state {
     struct issuer issuer;
     struct http_plain *plain;
     struct dns_records *records;
+    struct dns_updater *updater; /* its own store handle: updates run on the DNS threads */
     struct dns_server *dns;
 };
 
@@ -375,8 +377,9 @@ int main(int argc, char **argv)
         if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
             (rc = dns_records_load(st.records, st.store, &err)) != LC_OK ||
             (rc = dns_zone_init(&zone, &st.conf, st.records, &err)) != LC_OK ||
+            (rc = dns_updater_new(&st.updater, st.conf.state_dir, &err)) != LC_OK ||
             (rc = dns_server_start(&st.dns, dns_udp, dns_tcp, n_dns, &zone, st.conf.dns_rrl,
-                                   NULL, NULL, &err)) != LC_OK)
+                                   dns_update_handle, st.updater, &err)) != LC_OK)
             goto fail;
         n_dns = 0;
     }
@@ -402,6 +405,7 @@ int main(int argc, char **argv)
             refresh_crl(&st);
     }
     dns_server_stop(st.dns);
+    dns_updater_free(st.updater);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);
@@ -416,6 +420,7 @@ fail:
         close(dns_tcp[i]);
     }
     dns_server_stop(st.dns);
+    dns_updater_free(st.updater);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);

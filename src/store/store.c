@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 /* Schema migrations, applied in order; index i moves version i to i+1. Never
@@ -52,6 +54,14 @@ static const char *const migrations[] = {
     "  expires INTEGER NOT NULL,"
     "  used_at INTEGER);"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+    /* 1 -> 2: TSIG keys for DNS UPDATE. The secret is raw: HMAC needs it. */
+    "CREATE TABLE dns_keys("
+    "  name TEXT PRIMARY KEY,"
+    "  algorithm TEXT NOT NULL CHECK (algorithm IN ('hmac-sha256','hmac-sha512')),"
+    "  secret BLOB NOT NULL,"
+    "  device_id INTEGER REFERENCES devices(id) ON DELETE CASCADE,"
+    "  created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX dns_keys_by_device ON dns_keys(device_id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -80,6 +90,12 @@ enum stmt_id {
     ST_CERTS_BY_NAME,
     ST_CERTS_EXPIRING,
     ST_CERTS_REVOKED,
+    ST_NAME_GET,
+    ST_NAME_ADDRS,
+    ST_DNS_KEY_PUT,
+    ST_DNS_KEY_GET,
+    ST_DNS_KEY_DELETE,
+    ST_DNS_KEYS_ALL,
     ST_COUNT_
 };
 
@@ -116,6 +132,16 @@ static const char *const stmt_sql[ST_COUNT_] = {
                           "AND revoked_at IS NULL ORDER BY not_after",
     [ST_CERTS_REVOKED] = "SELECT " CERT_COLS " FROM certs WHERE revoked_at IS NOT NULL "
                          "AND not_after >= ?1 ORDER BY serial",
+    [ST_NAME_GET] = "SELECT device_id, is_hex FROM names WHERE name = ?1",
+    [ST_NAME_ADDRS] = "SELECT address FROM name_addresses WHERE name = ?1 ORDER BY address",
+    [ST_DNS_KEY_PUT] = "INSERT INTO dns_keys(name, algorithm, secret, device_id, created) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_DNS_KEY_GET] = "SELECT k.name, k.algorithm, k.secret, k.device_id, k.created, d.status "
+                       "FROM dns_keys k LEFT JOIN devices d ON d.id = k.device_id "
+                       "WHERE k.name = ?1",
+    [ST_DNS_KEY_DELETE] = "DELETE FROM dns_keys WHERE name = ?1",
+    [ST_DNS_KEYS_ALL] = "SELECT k.name, k.algorithm, NULL, k.device_id, k.created, d.status "
+                        "FROM dns_keys k LEFT JOIN devices d ON d.id = k.device_id ORDER BY k.name",
 };
 
 struct store {
@@ -560,5 +586,189 @@ int store_integrity_check(struct store *s, struct lc_err *err)
     else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
         rc = lc_fail(err, LC_E_STORE, "integrity check: %.100s", sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- names, one at a time -------------------------------------------------- */
+
+int store_name_get(struct store *s, struct store_name *out, const char *name, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_NAME_GET];
+    struct store_name n;
+    int rc, step;
+    memset(&n, 0, sizeof(n));
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        n.device_id = sqlite3_column_int64(st, 0);
+        n.is_hex = sqlite3_column_int(st, 1) != 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step == SQLITE_DONE)
+        return lc_fail(err, LC_E_NOTFOUND, "no device holds %s", name);
+    if (step != SQLITE_ROW)
+        return fail_db(s, err, "looking up a name");
+    st = s->stmt[ST_NAME_ADDRS];
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int alen = sqlite3_column_bytes(st, 0);
+        if ((alen == 4 || alen == 16) && n.n_addrs < STORE_NAME_MAX_ADDRS) {
+            memcpy(n.addrs[n.n_addrs], sqlite3_column_blob(st, 0), (size_t)alen);
+            n.addr_lens[n.n_addrs++] = (size_t)alen;
+        }
+    }
+    rc = step == SQLITE_DONE ? LC_OK : fail_db(s, err, "reading a name's addresses");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == LC_OK)
+        *out = n;
+    return rc;
+}
+
+/* ---- TSIG keys ---------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    size_t secret_len;
+} dns_key_algs[] = {
+    {"hmac-sha256", 32},
+    {"hmac-sha512", 64},
+};
+
+void store_dns_key_cleanup(struct store_dns_key *k)
+{
+    OPENSSL_cleanse(k->secret, sizeof(k->secret));
+    k->secret_len = 0;
+}
+
+/* row_to_dns_key reads the columns of ST_DNS_KEY_GET / ST_DNS_KEYS_ALL; the
+ * secret only when the row has one. */
+static bool row_to_dns_key(sqlite3_stmt *st, struct store_dns_key *k)
+{
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    const char *alg = (const char *)sqlite3_column_text(st, 1);
+    const char *status = (const char *)sqlite3_column_text(st, 5);
+    int secret_len = sqlite3_column_bytes(st, 2);
+    memset(k, 0, sizeof(*k));
+    if (!name || !alg || strlen(name) >= sizeof(k->name) || strlen(alg) >= sizeof(k->algorithm) ||
+        secret_len < 0 || (size_t)secret_len > sizeof(k->secret))
+        return false;
+    memcpy(k->name, name, strlen(name) + 1);
+    memcpy(k->algorithm, alg, strlen(alg) + 1);
+    if (secret_len > 0)
+        memcpy(k->secret, sqlite3_column_blob(st, 2), (size_t)secret_len);
+    k->secret_len = (size_t)secret_len;
+    k->device_id = sqlite3_column_int64(st, 3);
+    k->created = sqlite3_column_int64(st, 4);
+    k->device_active = k->device_id != 0 && status && strcmp(status, "active") == 0;
+    return true;
+}
+
+int store_dns_key_make(struct store *s, struct store_dns_key *out, const char *name,
+                       const char *algorithm, int64_t device_id, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DNS_KEY_PUT];
+    struct store_dns_key k;
+    size_t secret_len = 0;
+    int rc, step, ext;
+
+    memset(&k, 0, sizeof(k));
+    for (size_t i = 0; i < sizeof(dns_key_algs) / sizeof(dns_key_algs[0]); i++)
+        if (strcmp(algorithm, dns_key_algs[i].name) == 0)
+            secret_len = dns_key_algs[i].secret_len;
+    if (secret_len == 0)
+        return lc_fail(err, LC_E_KEY, "TSIG algorithm '%.30s' is not hmac-sha256 or hmac-sha512",
+                       algorithm);
+    if (!name && device_id <= 0)
+        return lc_fail(err, LC_E_INTERNAL, "an admin key needs a name");
+    if (name)
+        snprintf(k.name, sizeof(k.name), "%s", name);
+    else
+        snprintf(k.name, sizeof(k.name), "%lld." STORE_DEVICE_KEY_SUFFIX, (long long)device_id);
+    snprintf(k.algorithm, sizeof(k.algorithm), "%s", algorithm);
+    k.device_id = device_id > 0 ? device_id : 0;
+    k.device_active = false;
+    k.created = (int64_t)time(NULL);
+    if (RAND_bytes(k.secret, (int)secret_len) != 1) {
+        rc = lc_fail(err, LC_E_CRYPTO, "no random bytes for a TSIG secret");
+        goto out;
+    }
+    k.secret_len = secret_len;
+    sqlite3_bind_text(st, 1, k.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, k.algorithm, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, k.secret, (int)k.secret_len, SQLITE_STATIC);
+    if (k.device_id)
+        sqlite3_bind_int64(st, 4, k.device_id);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, k.created);
+    step = sqlite3_step(st);
+    ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        rc = lc_fail(err, LC_E_EXISTS, "a DNS key named %s exists already", k.name);
+    else if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = lc_fail(err, LC_E_NOTFOUND, "no device %lld", (long long)k.device_id);
+    else if (step != SQLITE_DONE)
+        rc = fail_db(s, err, "storing a DNS key");
+    else
+        rc = LC_OK;
+    if (rc == LC_OK) {
+        k.device_active = k.device_id != 0;
+        *out = k;
+    }
+out:
+    store_dns_key_cleanup(&k);
+    return rc;
+}
+
+int store_dns_key_get(struct store *s, struct store_dns_key *out, const char *name,
+                      struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DNS_KEY_GET];
+    int rc, step;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = row_to_dns_key(st, out) ? LC_OK
+                                     : lc_fail(err, LC_E_STORE, "the DNS key %s is damaged", name);
+    else if (step == SQLITE_DONE)
+        rc = lc_fail(err, LC_E_NOTFOUND, "no DNS key named %s", name);
+    else
+        rc = fail_db(s, err, "reading a DNS key");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_dns_key_delete(struct store *s, const char *name, struct lc_err *err)
+{
+    int rc;
+    sqlite3_bind_text(s->stmt[ST_DNS_KEY_DELETE], 1, name, -1, SQLITE_STATIC);
+    if ((rc = run_stmt(s, ST_DNS_KEY_DELETE, err, "deleting a DNS key")) != LC_OK)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return lc_fail(err, LC_E_NOTFOUND, "no DNS key named %s", name);
+    return LC_OK;
+}
+
+int store_dns_keys_each(struct store *s, store_dns_key_fn fn, void *ctx, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DNS_KEYS_ALL];
+    int rc = LC_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_dns_key k;
+        if (!row_to_dns_key(st, &k)) {
+            rc = lc_fail(err, LC_E_STORE, "a row of dns_keys is damaged");
+            break;
+        }
+        if ((rc = fn(ctx, &k)) != 0)
+            break;
+    }
+    if (rc == LC_OK && step != SQLITE_DONE)
+        rc = fail_db(s, err, "listing DNS keys");
+    sqlite3_reset(st);
     return rc;
 }

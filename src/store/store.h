@@ -1,6 +1,6 @@
 /* store.h — the state store: one SQLite database (lancert.db, WAL) holding
- * devices, names, certificates and tokens. Everything that touches SQLite is
- * in store.c, with prepared statements only. See docs/state.md. */
+ * devices, names, certificates, tokens and DNS keys. Everything that touches
+ * SQLite is in store.c, with prepared statements only. See docs/state.md. */
 #ifndef LC_STORE_STORE_H
 #define LC_STORE_STORE_H
 
@@ -109,6 +109,67 @@ int store_names_each(struct store *s, store_name_fn fn, void *ctx, struct lc_err
  * holds |name|. */
 int store_name_set_addrs(struct store *s, const char *name, const uint8_t *const *addrs,
                          const size_t *addr_lens, size_t n_addrs, struct lc_err *err);
+
+/* One name as the store holds it. */
+#define STORE_NAME_MAX_ADDRS 16
+struct store_name {
+    int64_t device_id; /* the holder */
+    bool is_hex;
+    uint8_t addrs[STORE_NAME_MAX_ADDRS][16]; /* raw, 4 or 16 bytes each */
+    size_t addr_lens[STORE_NAME_MAX_ADDRS];
+    size_t n_addrs;
+};
+
+/* store_name_get reads who holds |name| (lowercase FQDN) and its addresses;
+ * LC_E_NOTFOUND when no device holds it. */
+int store_name_get(struct store *s, struct store_name *out, const char *name, struct lc_err *err);
+
+/* ---- TSIG keys for DNS UPDATE (table dns_keys, schema version 2) ---------- */
+
+#define STORE_DNS_SECRET_MAX 64
+/* A device's key is named "<device id>." STORE_DEVICE_KEY_SUFFIX, e.g.
+ * "42.device.lancert": outside any zone, so it never names a host. */
+#define STORE_DEVICE_KEY_SUFFIX "device.lancert"
+
+struct store_dns_key {
+    char name[254];     /* lowercase, no final dot */
+    char algorithm[16]; /* "hmac-sha256" or "hmac-sha512" */
+    uint8_t secret[STORE_DNS_SECRET_MAX];
+    size_t secret_len;  /* 0 in store_dns_keys_each: listing never reads secrets */
+    int64_t device_id;  /* 0: an admin key, good for every updatable name */
+    bool device_active; /* device_id is set and that device's status is active */
+    int64_t created;
+};
+
+/* store_dns_key_make makes a key with a fresh random secret (32 bytes for
+ * hmac-sha256, 64 for hmac-sha512) and records it. An admin key
+ * (|device_id| 0) is named |name|; a device's key is named |name| or, when
+ * |name| is NULL, "<device_id>.device.lancert" (what enrolment uses). The
+ * caller validates |name| (lowercase, no final dot). LC_E_EXISTS when the
+ * name is taken, LC_E_NOTFOUND when there is no such device, LC_E_KEY for
+ * another algorithm. |out| then holds the secret: wipe it with
+ * store_dns_key_cleanup once it has been shown. */
+int store_dns_key_make(struct store *s, struct store_dns_key *out, const char *name,
+                       const char *algorithm, int64_t device_id, struct lc_err *err);
+
+/* store_dns_key_get reads the key named |name| (lowercase, no final dot),
+ * secret included; LC_E_NOTFOUND when there is none. Wipe |out| after use. */
+int store_dns_key_get(struct store *s, struct store_dns_key *out, const char *name,
+                      struct lc_err *err);
+
+/* store_dns_key_delete deletes the key named |name|; LC_E_NOTFOUND when there
+ * is none. Forgetting a device deletes its keys too (ON DELETE CASCADE). */
+int store_dns_key_delete(struct store *s, const char *name, struct lc_err *err);
+
+/* store_dns_key_cleanup wipes |k|'s secret. */
+void store_dns_key_cleanup(struct store_dns_key *k);
+
+/* A visitor for store_dns_keys_each: one key without its secret, valid only
+ * during the call. A non-zero return stops the walk and is returned. */
+typedef int (*store_dns_key_fn)(void *ctx, const struct store_dns_key *k);
+
+/* store_dns_keys_each visits every key by name. */
+int store_dns_keys_each(struct store *s, store_dns_key_fn fn, void *ctx, struct lc_err *err);
 
 /* store_count returns the number of rows in one of "certs", "devices",
  * "names", "tokens". */

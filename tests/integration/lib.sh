@@ -53,12 +53,12 @@ expect_exit() {
 }
 
 # free_port — a port nobody listens on now (TCP or UDP), from a high random
-# range. The seed stays under 2^31: mawk clips a larger one to the same value
-# every time, which made every call in a test return the same port.
+# range.
 free_port() {
     while :; do
-        p=$(awk -v n="$(date +%N)" -v pid="$$" \
-            'BEGIN { srand((n + pid * 7919) % 2147483647); print 20000 + int(rand() * 40000) }')
+        # /dev/urandom, not awk's srand: mawk truncates a pid+nanoseconds seed
+        # to the same value every time, so every call gave the same port.
+        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
         if ! (echo >/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
             # /dev/tcp is bash-only; under dash the probe fails and we trust the range.
             ss -ltun 2>/dev/null | grep -q ":$p " || { echo "$p"; return; }

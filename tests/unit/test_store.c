@@ -1,6 +1,7 @@
 /* test_store.c — src/store/store.c: schema and settings, durability across
  * reopen, serials never reused, name claims, transactions and savepoints, the
- * certificate queries, and damaged or future databases. */
+ * certificate queries, DNS keys and the migration that added them, and
+ * damaged or future databases. */
 #include "store/store.h"
 
 #include <sys/stat.h>
@@ -117,7 +118,7 @@ static bool serial_exists(struct store *s, uint8_t b)
 
 START_TEST(test_open_creates_schema)
 {
-    char text[64], path[PATH_MAX];
+    char text[128], path[PATH_MAX];
     struct stat st;
     struct store *s = open_store();
     th_path(path, dir, STORE_DB_NAME);
@@ -131,7 +132,7 @@ START_TEST(test_open_creates_schema)
     db_text(text, sizeof(text),
             "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master "
             "WHERE type = 'table' ORDER BY name)");
-    ck_assert_str_eq(text, "cert_names certs devices meta name_addresses names tokens");
+    ck_assert_str_eq(text, "cert_names certs devices dns_keys meta name_addresses names tokens");
     for (const char *const *t = (const char *const[]){"certs", "devices", "names", "tokens", NULL};
          *t; t++)
         ck_assert_int_eq(count(s, *t), 0);
@@ -622,6 +623,161 @@ START_TEST(test_integrity_check_finds_damage)
 }
 END_TEST
 
+START_TEST(test_migration_to_v2)
+{
+    char text[64];
+    uint8_t key[STORE_KEY_ID_LEN];
+    int64_t id = 0;
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    key_of(key, 7);
+    TH_OK(store_device_for_key(s, &id, key, true, &err), err);
+    store_free(s);
+
+    /* A version-1 store, as the first release left it: opening it adds
+     * dns_keys and keeps what was there. */
+    db_exec("DROP INDEX dns_keys_by_device; DROP TABLE dns_keys; PRAGMA user_version = 1");
+    s = open_store();
+    db_text(text, sizeof(text), "PRAGMA user_version");
+    ck_assert_int_eq(atoi(text), 2);
+    db_text(text, sizeof(text), "SELECT count(*) FROM dns_keys");
+    ck_assert_str_eq(text, "0");
+    ck_assert_int_eq(count(s, "devices"), 1);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_dns_keys)
+{
+    uint8_t key[STORE_KEY_ID_LEN];
+    int64_t dev = 0;
+    struct store_dns_key a, b, got;
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    char text[64];
+
+    TH_OK(store_dns_key_make(s, &a, "admin.lancert", "hmac-sha256", 0, &err), err);
+    ck_assert_str_eq(a.name, "admin.lancert");
+    ck_assert_uint_eq(a.secret_len, 32);
+    ck_assert_int_eq(a.device_id, 0);
+    TH_OK(store_dns_key_make(s, &b, "big.admin", "hmac-sha512", 0, &err), err);
+    ck_assert_uint_eq(b.secret_len, 64);
+    ck_assert_msg(memcmp(a.secret, b.secret, 32) != 0, "two keys share a secret");
+    TH_FAILS(store_dns_key_make(s, &got, "admin.lancert", "hmac-sha512", 0, &err), LC_E_EXISTS,
+             err);
+    TH_FAILS(store_dns_key_make(s, &got, "md5.admin", "hmac-md5", 0, &err), LC_E_KEY, err);
+    TH_FAILS(store_dns_key_make(s, &got, NULL, "hmac-sha256", 0, &err), LC_E_INTERNAL, err);
+    TH_FAILS(store_dns_key_make(s, &got, NULL, "hmac-sha256", 42, &err), LC_E_NOTFOUND, err);
+
+    /* A device's key is named after the device and follows its status. */
+    key_of(key, 3);
+    TH_OK(store_device_for_key(s, &dev, key, true, &err), err);
+    TH_OK(store_dns_key_make(s, &got, NULL, "hmac-sha256", dev, &err), err);
+    snprintf(text, sizeof(text), "%lld." STORE_DEVICE_KEY_SUFFIX, (long long)dev);
+    ck_assert_str_eq(got.name, text);
+    ck_assert_int_eq(got.device_id, dev);
+    store_dns_key_cleanup(&got);
+    ck_assert_uint_eq(got.secret_len, 0);
+    TH_OK(store_dns_key_get(s, &got, text, &err), err);
+    ck_assert(got.device_active);
+    ck_assert_uint_eq(got.secret_len, 32);
+    db_exec("UPDATE devices SET status = 'revoked'");
+    TH_OK(store_dns_key_get(s, &got, text, &err), err);
+    ck_assert(!got.device_active);
+
+    /* What was made is what is read back. */
+    TH_OK(store_dns_key_get(s, &got, "big.admin", &err), err);
+    ck_assert_str_eq(got.algorithm, "hmac-sha512");
+    ck_assert_uint_eq(got.secret_len, 64);
+    ck_assert_mem_eq(got.secret, b.secret, 64);
+    ck_assert(!got.device_active);
+    TH_FAILS(store_dns_key_get(s, &got, "nobody", &err), LC_E_NOTFOUND, err);
+
+    TH_OK(store_dns_key_delete(s, "big.admin", &err), err);
+    TH_FAILS(store_dns_key_delete(s, "big.admin", &err), LC_E_NOTFOUND, err);
+    TH_FAILS(store_dns_key_get(s, &got, "big.admin", &err), LC_E_NOTFOUND, err);
+    /* Forgetting the device takes its key along. */
+    db_exec("PRAGMA foreign_keys = ON; DELETE FROM devices");
+    TH_FAILS(store_dns_key_get(s, &got, text, &err), LC_E_NOTFOUND, err);
+    TH_OK(store_dns_key_get(s, &got, "admin.lancert", &err), err);
+    store_dns_key_cleanup(&a);
+    store_dns_key_cleanup(&b);
+    store_dns_key_cleanup(&got);
+    store_free(s);
+}
+END_TEST
+
+static int collect_key(void *ctx, const struct store_dns_key *k)
+{
+    char *out = ctx;
+    ck_assert_uint_eq(k->secret_len, 0); /* listing never reads a secret */
+    strcat(out, k->name);
+    strcat(out, k->device_id ? "(d) " : "(a) ");
+    return 0;
+}
+
+static int stop_at_first(void *ctx, const struct store_dns_key *k)
+{
+    (void)k;
+    ++*(int *)ctx;
+    return 99;
+}
+
+START_TEST(test_dns_keys_each)
+{
+    uint8_t key[STORE_KEY_ID_LEN];
+    int64_t dev = 0;
+    struct store_dns_key k;
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    char names[256] = "";
+    int calls = 0;
+    key_of(key, 9);
+    TH_OK(store_device_for_key(s, &dev, key, true, &err), err);
+    TH_OK(store_dns_key_make(s, &k, "z.admin", "hmac-sha256", 0, &err), err);
+    TH_OK(store_dns_key_make(s, &k, NULL, "hmac-sha512", dev, &err), err);
+    TH_OK(store_dns_key_make(s, &k, "a.admin", "hmac-sha256", 0, &err), err);
+    store_dns_key_cleanup(&k);
+    TH_OK(store_dns_keys_each(s, collect_key, names, &err), err);
+    ck_assert_str_eq(names, "1.device.lancert(d) a.admin(a) z.admin(a) ");
+    ck_assert_int_eq(store_dns_keys_each(s, stop_at_first, &calls, &err), 99);
+    ck_assert_int_eq(calls, 1);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_name_get)
+{
+    uint8_t key[STORE_KEY_ID_LEN];
+    const uint8_t v4[4] = {192, 168, 1, 50}, v6[16] = {0xfd, [15] = 5};
+    const uint8_t *addrs[2] = {v4, v6};
+    const size_t lens[2] = {4, 16};
+    int64_t dev = 0;
+    struct store_name n;
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    key_of(key, 5);
+    TH_OK(store_device_for_key(s, &dev, key, true, &err), err);
+    TH_OK(store_name_claim(s, "printer.home.arpa", dev, false, &err), err);
+    TH_OK(store_name_claim(s, "c0a80132.home.arpa", dev, true, &err), err);
+    TH_OK(store_name_get(s, &n, "printer.home.arpa", &err), err);
+    ck_assert_int_eq(n.device_id, dev);
+    ck_assert(!n.is_hex);
+    ck_assert_uint_eq(n.n_addrs, 0);
+    TH_OK(store_name_set_addrs(s, "printer.home.arpa", addrs, lens, 2, &err), err);
+    TH_OK(store_name_get(s, &n, "printer.home.arpa", &err), err);
+    ck_assert_uint_eq(n.n_addrs, 2);
+    ck_assert_uint_eq(n.addr_lens[0], 4); /* by address bytes: 192... before 253... */
+    ck_assert_mem_eq(n.addrs[0], v4, 4);
+    ck_assert_uint_eq(n.addr_lens[1], 16);
+    ck_assert_mem_eq(n.addrs[1], v6, 16);
+    TH_OK(store_name_get(s, &n, "c0a80132.home.arpa", &err), err);
+    ck_assert(n.is_hex);
+    TH_FAILS(store_name_get(s, &n, "nobody.home.arpa", &err), LC_E_NOTFOUND, err);
+    store_free(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -632,6 +788,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_open_refusals);
     tcase_add_test(tc, test_future_schema_refused);
     tcase_add_test(tc, test_two_handles);
+    tcase_add_test(tc, test_migration_to_v2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("records");
@@ -642,6 +799,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_cert_get_and_revoke);
     tcase_add_test(tc, test_cert_each_filters);
     tcase_add_test(tc, test_count_refuses_other_tables);
+    tcase_add_test(tc, test_name_get);
+    tcase_add_test(tc, test_dns_keys);
+    tcase_add_test(tc, test_dns_keys_each);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("transactions");
