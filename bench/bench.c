@@ -14,8 +14,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "core/name.h"
-
 #define BENCH_ZONE "home.arpa"
 #define BENCH_ALLOW "10.0.0.0/8 127.0.0.0/8"
 
@@ -160,7 +158,8 @@ int bench_pool_make(struct bench_pool *pool, size_t n, uint32_t base, const char
         return lc_fail(err, LC_E_USAGE, "a pool holds 1 to %u CSRs", 0xFFFFFFu);
     pool->csr = calloc(n, sizeof(*pool->csr));
     pool->csr_len = calloc(n, sizeof(*pool->csr_len));
-    if (!pool->csr || !pool->csr_len) {
+    pool->names = calloc(n, sizeof(*pool->names));
+    if (!pool->csr || !pool->csr_len || !pool->names) {
         bench_pool_cleanup(pool);
         return lc_fail(err, LC_E_NOMEM, "out of memory for %zu CSRs", n);
     }
@@ -168,9 +167,9 @@ int bench_pool_make(struct bench_pool *pool, size_t n, uint32_t base, const char
         uint32_t v = base + 1 + (uint32_t)i;
         struct lc_addr a = {.family = LC_AF_INET,
                             .b = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v}};
-        char name[LC_NAME_MAX + 1];
+        char *name = pool->names[i];
         int rc;
-        if ((rc = name_encode(name, sizeof(name), &a, zone, err)) != LC_OK) {
+        if ((rc = name_encode(name, sizeof(pool->names[i]), &a, zone, err)) != LC_OK) {
             bench_pool_cleanup(pool);
             return rc;
         }
@@ -189,6 +188,7 @@ void bench_pool_cleanup(struct bench_pool *pool)
         free(pool->csr[i]);
     free(pool->csr);
     free(pool->csr_len);
+    free(pool->names);
     memset(pool, 0, sizeof(*pool));
 }
 

@@ -12,6 +12,7 @@
 #include "ca/issue.h"
 #include "core/conf.h"
 #include "core/err.h"
+#include "core/name.h"
 #include "store/store.h"
 
 /* bench_wall and bench_cpu return seconds: monotonic wall time, and the CPU
@@ -46,6 +47,7 @@ const char *bench_gw_fs(const struct bench_gw *gw);
 struct bench_pool {
     uint8_t **csr;
     size_t *csr_len;
+    char (*names)[LC_NAME_MAX + 1]; /* names[i]: the hex name CSR i asks for */
     size_t n_csrs;
 };
 
