@@ -17,8 +17,7 @@
 #define CSR_MAX_NAMES 16
 
 struct csr {
-    X509_REQ *req;
-    EVP_PKEY *pubkey; /* borrowed from req */
+    EVP_PKEY *pubkey; /* owned; csr_cleanup frees it */
     uint8_t key_id[32]; /* SHA-256 of the SubjectPublicKeyInfo */
     char names[CSR_MAX_NAMES][LC_NAME_MAX + 1]; /* as given: DNS SANs, or the CN without SANs */
     size_t n_names;

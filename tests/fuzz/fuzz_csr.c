@@ -143,7 +143,22 @@ static void require_same(const struct csr *a, const struct csr *b)
 }
 
 /* check_parsed checks a CSR csr_parse accepted, and its round trips. */
-static void check_parsed(const struct csr *c)
+/* decode_any reads |data| as OpenSSL would without any of lancert's checks. */
+static X509_REQ *decode_any(const uint8_t *data, size_t size)
+{
+    X509_REQ *req = NULL;
+    if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0) {
+        BIO *bio = BIO_new_mem_buf(data, (int)size);
+        req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+        BIO_free(bio);
+    } else {
+        const unsigned char *p = data;
+        req = d2i_X509_REQ(NULL, &p, (long)size);
+    }
+    return req;
+}
+
+static void check_parsed(const struct csr *c, const uint8_t *data, size_t size)
 {
     uint8_t key_id[32];
     unsigned char *der = NULL;
@@ -154,7 +169,9 @@ static void check_parsed(const struct csr *c)
     long pem_len;
     int der_len;
 
-    require(c->req != NULL && c->pubkey != NULL, "a parsed CSR has a request and a key");
+    /* Differential: what lancert accepts, OpenSSL's own decoder reads too. */
+    X509_REQ *req = decode_any(data, size);
+    require(req != NULL && c->pubkey != NULL, "an accepted CSR decodes with OpenSSL and has a key");
     require(c->n_names + c->n_ips <= CSR_MAX_NAMES, "at most CSR_MAX_NAMES names");
     for (size_t i = 0; i < c->n_names; i++)
         require(c->names[i][0] != '\0' && strlen(c->names[i]) <= LC_NAME_MAX, "name length");
@@ -171,7 +188,7 @@ static void check_parsed(const struct csr *c)
                 memcmp(key_id, c->key_id, sizeof(key_id)) == 0,
             "key_id is the SPKI digest");
 
-    der_len = i2d_X509_REQ(c->req, &der);
+    der_len = i2d_X509_REQ(req, &der);
     require(der_len > 0, "a parsed CSR re-encodes as DER");
     memset(&again, 0, sizeof(again));
     if (csr_parse(&again, der, (size_t)der_len, &err) != LC_OK) {
@@ -183,7 +200,7 @@ static void check_parsed(const struct csr *c)
     OPENSSL_free(der);
 
     bio = BIO_new(BIO_s_mem());
-    require(bio && PEM_write_bio_X509_REQ(bio, c->req), "a parsed CSR re-encodes as PEM");
+    require(bio && PEM_write_bio_X509_REQ(bio, req), "a parsed CSR re-encodes as PEM");
     pem_len = BIO_get_mem_data(bio, &pem);
     memset(&again, 0, sizeof(again));
     if (csr_parse(&again, (const uint8_t *)pem, (size_t)pem_len, &err) != LC_OK) {
@@ -193,23 +210,9 @@ static void check_parsed(const struct csr *c)
     require_same(c, &again);
     csr_cleanup(&again);
     BIO_free(bio);
+    X509_REQ_free(req);
 
     check_policy(c);
-}
-
-/* decode_any reads |data| as OpenSSL would without any of lancert's checks. */
-static X509_REQ *decode_any(const uint8_t *data, size_t size)
-{
-    X509_REQ *req = NULL;
-    if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0) {
-        BIO *bio = BIO_new_mem_buf(data, (int)size);
-        req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
-        BIO_free(bio);
-    } else {
-        const unsigned char *p = data;
-        req = d2i_X509_REQ(NULL, &p, (long)size);
-    }
-    return req;
 }
 
 /* resigned re-signs whatever OpenSSL decodes with the fixed key and runs it
@@ -233,7 +236,7 @@ static void resigned(const uint8_t *data, size_t size)
     memset(&c, 0, sizeof(c));
     if (csr_parse(&c, der, (size_t)der_len, &err) == LC_OK) {
         require(EVP_PKEY_get_base_id(c.pubkey) == EVP_PKEY_ED25519, "re-signed key is Ed25519");
-        check_parsed(&c);
+        check_parsed(&c, der, (size_t)der_len);
         csr_cleanup(&c);
     } else {
         if (err.code == LC_E_SIGNATURE || err.code == LC_E_KEY)
@@ -254,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&c, 0, sizeof(c));
     rc = csr_parse(&c, data, size, &err);
     if (rc == LC_OK) {
-        check_parsed(&c);
+        check_parsed(&c, data, size);
         csr_cleanup(&c);
     } else {
         require(rc == (int)err.code, "csr_parse returns its error code");

@@ -563,7 +563,7 @@ static void csr_refused(const void *data, size_t len, enum lc_errc code)
                   lc_errc_name((enum lc_errc)rc), err.msg);
     ck_assert_int_eq(err.code, code);
     ck_assert(err.msg[0] != '\0');
-    ck_assert_ptr_null(csr.req);
+    ck_assert_ptr_null(csr.pubkey);
     ck_assert_uint_eq(ERR_peek_error(), 0); /* OpenSSL's queue is left clean */
 }
 
@@ -585,7 +585,7 @@ static void accepted(EVP_PKEY *key)
 
     for (int form = 0; form < 2; form++) {
         TH_OK(form == 0 ? parse(&csr, der, der_len, &err) : parse(&csr, pem, pem_len, &err), err);
-        ck_assert_ptr_nonnull(csr.req);
+        ck_assert_ptr_nonnull(csr.pubkey);
         ck_assert_int_eq(EVP_PKEY_eq(csr.pubkey, key), 1);
         ck_assert_mem_eq(csr.key_id, want_id, 32);
         /* SANs as given; the CN is not used when there are SANs. */
@@ -596,7 +596,7 @@ static void accepted(EVP_PKEY *key)
         ck_assert_uint_eq(csr.ips[0].family, LC_AF_INET);
         ck_assert_uint_eq(csr.ips[1].family, LC_AF_INET6);
         csr_cleanup(&csr);
-        ck_assert_ptr_null(csr.req);
+        ck_assert_ptr_null(csr.pubkey);
         csr_cleanup(&csr); /* twice is fine */
     }
     OPENSSL_free(spki);
