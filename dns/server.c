@@ -110,6 +110,20 @@ static size_t handle(struct dns_server *s, const uint8_t *pkt, size_t len, const
         pthread_mutex_unlock(&s->update_lock);
         return n;
     }
+    /* A query signed with TSIG gets a signed answer, from the same handler
+     * that holds the keys. Only messages with additional records can be. */
+    if (len >= DNS_HDR_LEN && s->update && (pkt[10] | pkt[11]) != 0) {
+        struct dns_msg m;
+        m.an = m.ns = NULL;
+        if (dns_msg_parse(&m, pkt, len, false) == DNS_PARSE_OK && m.has_tsig &&
+            DNS_OPCODE(m.hdr.flags) == DNS_OP_QUERY) {
+            size_t n;
+            pthread_mutex_lock(&s->update_lock);
+            n = s->update(s->update_ctx, &box->zone, &m, src, out, out_cap);
+            pthread_mutex_unlock(&s->update_lock);
+            return n;
+        }
+    }
     return dns_answer_packet(&box->zone, pkt, len, out, out_cap, is_tcp, now_s());
 }
 

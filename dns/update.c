@@ -817,6 +817,59 @@ static size_t respond(struct req *r, int rcode, uint8_t *out, size_t out_cap)
     return w.overflow ? 0 : w.len;
 }
 
+/* signed_query answers a QUERY that carries TSIG: the answer is the usual
+ * one, and the response is signed with the same key (RFC 8945 5.3), or,
+ * when the signature fails, NOTAUTH with the TSIG error. nsupdate signs the
+ * SOA query it sends before an update. */
+static size_t signed_query(struct dns_updater *u, const struct dns_zone *zone,
+                           const struct dns_msg *q, const struct lc_addr *src, int64_t now,
+                           uint8_t *out, size_t out_cap, size_t limit)
+{
+    struct req r;
+    struct dns_out w;
+    size_t n;
+    char from[LC_ADDR_STRLEN];
+    /* Room kept for the TSIG record: names, fixed fields and the MAC. */
+    const size_t tsig_room = 2 * DNS_NAME_MAX + 16 + TSIG_MAC_MAX + TSIG_OTHER_MAX;
+
+    memset(&r, 0, sizeof(r));
+    r.u = u;
+    r.z = zone;
+    r.q = q;
+    r.now = now;
+    int rcode = authenticate(&r);
+    if (rcode == DNS_R_NOERROR)
+        n = dns_answer_query(zone, q, out, limit > tsig_room + DNS_HDR_LEN ? limit - tsig_room : limit,
+                             now);
+    else
+        n = dns_answer_error(q, rcode, out, limit);
+    if (n == 0)
+        goto out;
+    dns_out_init(&w, out, limit < out_cap ? limit : out_cap);
+    w.len = n;
+    if (r.has_t && r.is_signed) {
+        uint64_t t = (uint64_t)now & 0xffffffffffffULL;
+        struct tsig_vars v = {t, TSIG_FUDGE, r.t.vars.orig_id, r.tsig_error, 0, {0}};
+        if (r.tsig_error == TSIG_BADTIME) {
+            v.time_signed = r.t.vars.time_signed;
+            v.other_len = 6;
+            for (int i = 0; i < 6; i++)
+                v.other[i] = (uint8_t)(t >> (40 - 8 * i));
+        }
+        n = tsig_sign(&w, &r.key, &v, r.t.mac, r.t.mac_len, NULL) ? w.len : 0;
+    } else if (r.has_t) {
+        n = tsig_append_unsigned(&w, &r.t, r.tsig_error, now) ? w.len : 0;
+    }
+    if (rcode != DNS_R_NOERROR) {
+        addr_format(from, src);
+        log_msg(LOG_INFO, "dns: signed query from %s refused (rcode %d): %s", from, rcode, r.why);
+    }
+out:
+    tsig_key_cleanup(&r.key);
+    store_dns_key_cleanup(&r.sk);
+    return n;
+}
+
 size_t dns_update_answer(struct dns_updater *u, const struct dns_zone *zone,
                          const struct dns_msg *q, const struct lc_addr *src, int64_t now,
                          uint8_t *out, size_t out_cap)
@@ -826,6 +879,13 @@ size_t dns_update_answer(struct dns_updater *u, const struct dns_zone *zone,
     size_t n;
     int rcode;
 
+    if (DNS_OPCODE(q->hdr.flags) == DNS_OP_QUERY) {
+        bool tcp = out_cap > DNS_EDNS_PAYLOAD;
+        size_t limit = tcp ? out_cap : dns_udp_limit(q);
+        if (!q->has_question || q->hdr.qdcount != 1 || q->hdr.ancount || q->hdr.nscount)
+            return dns_answer_error(q, DNS_R_FORMERR, out, limit);
+        return signed_query(u, zone, q, src, now, out, out_cap, limit);
+    }
     memset(&r, 0, sizeof(r));
     r.u = u;
     r.z = zone;

@@ -92,9 +92,19 @@ refused() {
 }
 
 # --- adding and deleting addresses -------------------------------------------------
-U "update add printer.home.arpa 300 A 192.168.1.50"; send -k "$T/admin.conf"
-expect_eq "nsupdate -k adds an A record" $? 0
+# Without a zone line nsupdate first asks for the SOA with a signed query
+# and insists on a signed answer.
+{ echo "server 127.0.0.1 $DNS_PORT"; echo "update add printer.home.arpa 300 A 192.168.1.50"; echo send; } >"$T/nsu"
+send -k "$T/admin.conf"
+expect_eq "nsupdate -k adds an A record (zone found by a signed SOA query)" $? 0
 expect_eq "dig sees it" "$(q printer.home.arpa A)" "192.168.1.50"
+out=$(dig @127.0.0.1 -p "$DNS_PORT" -y "hmac-sha256:admin.lancert:$ADMIN_SECRET" c0a80117.home.arpa A)
+expect_match "a signed query gets a signed answer" "$out" "TSIG.*NOERROR"
+case "$out" in *"Couldn't verify"*|*"could not be validated"*) fail "dig could not verify the answer" ;; esac
+ok "dig verifies the answer's signature"
+out=$(dig @127.0.0.1 -p "$DNS_PORT" -y "hmac-sha256:admin.lancert:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" c0a80117.home.arpa A)
+expect_match "a query signed with the wrong secret gets NOTAUTH" "$out" "status: NOTAUTH"
+expect_match "...with BADSIG" "$out" "BADSIG"
 U "update add printer.home.arpa 300 A 192.168.1.51"; send -y "hmac-sha256:admin.lancert:$ADMIN_SECRET"
 expect_eq "nsupdate -y adds another" $? 0
 expect_eq "dig sees both" "$(q printer.home.arpa A)" "192.168.1.50 192.168.1.51"
