@@ -151,6 +151,24 @@ expect_eq "delete one TXT" $? 0
 expect_eq "one left" "$(q _acme-challenge.printer.home.arpa TXT)" '"token-two"'
 U 'update delete _acme-challenge.printer.home.arpa TXT'; send -k "$T/admin.conf"
 expect_eq "delete the TXT RRset" $? 0
+# Four 255-byte strings make a 1100-byte answer: over 512 without EDNS it is
+# cut to the question with TC set, and TCP carries it whole.
+long=$(head -c 255 /dev/zero | tr '\0' a)
+U "update add _acme-challenge.nas.home.arpa 60 TXT \"${long%a}1\"" \
+    "update add _acme-challenge.nas.home.arpa 60 TXT \"${long%a}2\"" \
+    "update add _acme-challenge.nas.home.arpa 60 TXT \"${long%a}3\"" \
+    "update add _acme-challenge.nas.home.arpa 60 TXT \"${long%a}4\""
+send -k "$T/admin.conf"
+expect_eq "add four 255-byte TXT strings" $? 0
+out=$(dig @127.0.0.1 -p "$DNS_PORT" +noedns +ignore +tries=1 +time=2 _acme-challenge.nas.home.arpa TXT)
+expect_match "without EDNS the answer is truncated" "$out" "flags: qr aa tc"
+expect_match "...to the question" "$out" "ANSWER: 0"
+out=$(dig @127.0.0.1 -p "$DNS_PORT" +bufsize=1232 +ignore +tries=1 +time=2 _acme-challenge.nas.home.arpa TXT)
+expect_match "with EDNS 1232 it fits" "$out" "ANSWER: 4"
+out=$(dig @127.0.0.1 -p "$DNS_PORT" +noedns +tries=1 +time=2 _acme-challenge.nas.home.arpa TXT)
+expect_match "dig retries over TCP and gets all four" "$out" "ANSWER: 4"
+U 'update delete _acme-challenge.nas.home.arpa TXT'; send -k "$T/admin.conf"
+expect_eq "delete them" $? 0
 expect_eq "the challenge name is gone" "$(rcode _acme-challenge.printer.home.arpa TXT)" NXDOMAIN
 U 'update add _acme-challenge.c0a80132.home.arpa 60 TXT "hex"'; send -k "$T/admin.conf"
 expect_eq "the admin key sets a hex name's challenge" $? 0
