@@ -92,7 +92,10 @@ expect_exit "EC key with explicit curve parameters" 13 $LANCERT issue --state "$
 openssl req -in "$T/k1.csr" -outform DER -out "$T/k1.der"
 size=$(stat -c %s "$T/k1.der")
 cp "$T/k1.der" "$T/badsig.der"
-printf '\001' | dd of="$T/badsig.der" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
+byte=$(od -An -tu1 -j $((size - 3)) -N1 "$T/k1.der" | tr -d ' ')
+# shellcheck disable=SC2059
+printf "\\$(printf '%03o' $((byte ^ 1)))" | dd of="$T/badsig.der" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
+cmp -s "$T/k1.der" "$T/badsig.der" && fail "the signature byte did not change"
 expect_exit "bad signature" 12 $LANCERT issue --state "$S" --csr "$T/badsig.der"
 expect_match "signature message" "$(cat "$T/err")" "signature does not verify"
 expect_exit "DER CSR accepted" 0 $LANCERT issue --state "$S" --csr "$T/k1.der"
