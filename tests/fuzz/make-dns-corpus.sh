@@ -86,3 +86,9 @@ h gateway gateway.home.arpa /ui/
 h gwaddr 127.0.0.1 /setup
 h crlf printer.home.arpa "$(printf '/a\r\nX: y')"
 h hexout 08080808.home.arpa /
+
+# tsig/: messages with and without TSIG. The two BIND-signed messages
+# (bind-dig256, bind-up512) are the vectors of tests/unit/test_tsig.c, kept
+# as files; the others are copies of dns/ seeds.
+mkdir -p "$out/tsig"
+for f in q-hex-a update-add tsig-not-last; do cp "$out/dns/$f" "$out/tsig/$f"; done
