@@ -4,8 +4,8 @@
 #include "dns/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -59,6 +59,7 @@ struct tcp_conn {
 
 struct dns_server {
     _Atomic(struct zone_box *) zone;
+    atomic_bool stopping;
     struct zone_box *old_zones[MAX_ZONES]; /* retired, freed at stop */
     size_t n_old;
     pthread_mutex_t update_lock;
@@ -156,26 +157,32 @@ static void *udp_main(void *arg)
     struct sockaddr_storage from[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
     struct mmsghdr in_msgs[UDP_BATCH], out_msgs[UDP_BATCH];
-    struct pollfd pfd[2] = {{w->fd, POLLIN, 0}, {s->stop_fd, POLLIN, 0}};
 
-    for (;;) {
-        for (int i = 0; i < UDP_BATCH; i++) {
-            in_iov[i].iov_base = in[i];
-            in_iov[i].iov_len = sizeof(in[i]);
-            memset(&in_msgs[i].msg_hdr, 0, sizeof(in_msgs[i].msg_hdr));
-            in_msgs[i].msg_hdr.msg_iov = &in_iov[i];
-            in_msgs[i].msg_hdr.msg_iovlen = 1;
-            in_msgs[i].msg_hdr.msg_name = &from[i];
+    memset(in_msgs, 0, sizeof(in_msgs));
+    for (int i = 0; i < UDP_BATCH; i++) {
+        in_iov[i].iov_base = in[i];
+        in_iov[i].iov_len = sizeof(in[i]);
+        in_msgs[i].msg_hdr.msg_iov = &in_iov[i];
+        in_msgs[i].msg_hdr.msg_iovlen = 1;
+        in_msgs[i].msg_hdr.msg_name = &from[i];
+    }
+    /* One system call per batch: recvmmsg blocks for the first datagram and
+     * takes whatever else has arrived (MSG_WAITFORONE). The receive timeout
+     * bounds how long a stop waits; dns_server_stop also shuts the socket
+     * down, which wakes the call at once. */
+    struct timeval tick = {1, 0};
+    int flags = fcntl(w->fd, F_GETFL);
+    if (flags < 0 || fcntl(w->fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+        setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)) < 0)
+        log_msg(LOG_WARNING, "dns: cannot make the UDP socket blocking: %s", strerror(errno));
+
+    while (!atomic_load_explicit(&s->stopping, memory_order_relaxed)) {
+        for (int i = 0; i < UDP_BATCH; i++)
             in_msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-        }
-        int n = recvmmsg(w->fd, in_msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+        int n = recvmmsg(w->fd, in_msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
         if (n <= 0) {
             if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 log_msg(LOG_WARNING, "dns: recvmmsg: %s", strerror(errno));
-            if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-                break;
-            if (pfd[1].revents)
-                break;
             continue;
         }
         struct zone_box *box = atomic_load_explicit(&s->zone, memory_order_acquire);
@@ -490,8 +497,12 @@ void dns_server_stop(struct dns_server *s)
     if (!s)
         return;
     uint64_t one = 1;
+    atomic_store(&s->stopping, true);
     if (s->stop_fd >= 0 && write(s->stop_fd, &one, sizeof(one)) < 0)
         log_msg(LOG_WARNING, "dns: cannot signal the threads to stop");
+    for (size_t i = 0; i < s->n_udp; i++)
+        if (s->udp[i].started)
+            shutdown(s->udp[i].fd, SHUT_RD); /* wakes a blocked recvmmsg */
     for (size_t i = 0; i < s->n_udp; i++)
         if (s->udp[i].started)
             pthread_join(s->udp[i].thread, NULL);
