@@ -54,8 +54,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: lancertd [--config FILE] [--foreground] [--KEY=VALUE]...\n"
             "\n"
-            "The lancert gateway daemon: serves the CA's root and CRL, and redirects\n"
-            "plain-HTTP requests for local names to HTTPS. Every key of lancert.conf(5)\n"
+            "The lancert gateway daemon: answers DNS for the zone, serves the CA's root\n"
+            "and CRL, redirects plain-HTTP requests for local names to HTTPS, and runs\n"
+            "the HTTPS listener with its own certificate. Every key of lancert.conf(5)\n"
             "is also a flag, e.g. --state_dir=/tmp/lc --http_listen=127.0.0.1:8080.\n"
             "\n"
             "  --config FILE   configuration file (default " LC_DEFAULT_CONFIG ")\n"
@@ -63,7 +64,8 @@ static void usage(FILE *out)
             "  --help          this text\n"
             "  --version       print the version\n"
             "\n"
-            "Signals: SIGHUP reloads the configuration and the CA; SIGTERM or SIGINT stop.\n"
+            "Signals: SIGHUP reloads the configuration, the CA and the gateway's\n"
+            "certificate; SIGTERM or SIGINT stop.\n"
             "See lancertd(8).\n");
 }
 
