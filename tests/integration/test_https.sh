@@ -78,6 +78,7 @@ expect_eq "unknown path is 404" "$(code "$U/nope")" 404
 expect_eq "404 is problem+json" "$(c -o /dev/null -w '%{content_type}' "$U/nope")" "application/problem+json"
 expect_match "404 problem fields" "$(c "$U/nope")" \
     '^\{"type":"about:blank","title":"Not Found","status":404,"detail":"[^"]+"\}$'
+expect_eq "a path that is not UTF-8 is 404, not 500" "$(code "$U/%ff%fe")" 404
 expect_eq "POST /healthz is 405" "$(code -d x=1 "$U/healthz")" 405
 c -D "$T/h" -o /dev/null -d x=1 "$U/healthz"
 expect_match "405 says what is allowed" "$(cat "$T/h")" "Allow: GET, HEAD"

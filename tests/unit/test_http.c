@@ -232,6 +232,12 @@ START_TEST(test_routes)
         json_decref(j);
         reply_cleanup(&r);
     }
+    /* Bytes that are not UTF-8 (a decoded %ff) still give a 404 document. */
+    j = dispatch(&r, "GET", "/\xff\xfe\x01x");
+    ck_assert_uint_eq(r.status, 404);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "detail")), "there is nothing at /???x");
+    json_decref(j);
+    reply_cleanup(&r);
     /* A hostile path is cut in the detail, never overflows it. */
     char long_path[4096];
     memset(long_path, 'a', sizeof(long_path) - 1);
