@@ -91,6 +91,31 @@ expect_eq "a body under 64 KiB reaches the route" "$(code --data-binary @"$T/sma
 expect_eq "a huge header is refused" \
     "$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$U/healthz")" 431
 
+# --- slow clients: one address cannot hold every connection ----------------------
+# Sixteen finished handshakes that then say nothing, reading a FIFO no one writes to.
+mkfifo "$T/hold"
+exec 3<>"$T/hold"
+holders=""
+i=0
+while [ $i -lt 16 ]; do
+    openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername $GW -quiet <"$T/hold" \
+        >/dev/null 2>&1 &
+    holders="$holders $!"
+    i=$((i + 1))
+done
+sleep 2
+expect_eq "a 17th connection from the same address is refused" "$(code "$U/healthz")" 000
+expect_eq "another address still gets in" \
+    "$(c --interface 127.0.0.2 -o /dev/null -w '%{http_code}' "$U/healthz")" 200
+for p in $holders; do kill "$p" 2>/dev/null; done
+exec 3>&-
+wait_free=0
+until [ "$(code "$U/healthz")" = 200 ] || [ $wait_free -ge 50 ]; do
+    sleep 0.1
+    wait_free=$((wait_free + 1))
+done
+expect_eq "the address gets in again once they are gone" "$(code "$U/healthz")" 200
+
 # --- TLS versions and suites ------------------------------------------------------
 # SECLEVEL=0 lets the client offer old versions, so the refusal is the server's.
 expect_match "TLS 1.3 works" "$(s_client -tls1_3)" "New, TLSv1.3"
