@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,6 +188,26 @@ static bool declared_too_big(struct MHD_Connection *conn)
     return end != cl && n > ROUTE_MAX_BODY;
 }
 
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    unsigned *n = cls;
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        (*n)++;
+    return MHD_YES;
+}
+
+/* one_host_header: RFC 9110 7.2 allows one Host; with two, a proxy and this
+ * server might each believe a different one. */
+static bool one_host_header(struct MHD_Connection *conn)
+{
+    unsigned n = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &n);
+    return n == 1;
+}
+
 /* first_call checks what the headers alone decide: the Host and the declared
  * body size. Returns true when a refusal was queued in |*ok|. */
 static bool first_call(struct http_https *srv, struct MHD_Connection *conn, enum MHD_Result *ok)
@@ -194,12 +215,12 @@ static bool first_call(struct http_https *srv, struct MHD_Connection *conn, enum
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     enum http_host_owner owner = HOST_MALFORMED;
     pthread_rwlock_rdlock(&srv->lock);
-    if (srv->current)
+    if (srv->current && one_host_header(conn))
         owner = http_host_owner(&srv->current->conf, host);
     pthread_rwlock_unlock(&srv->lock);
     if (owner == HOST_MALFORMED) {
         *ok = send_problem(conn, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                           "the Host header is missing or is not a host name or address");
+                           "there must be one Host header, naming a host or an address");
         return true;
     }
     if (owner == HOST_OTHER) {

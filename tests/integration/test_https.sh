@@ -70,6 +70,10 @@ expect_eq "a device's name is 421" "$(code -H 'Host: printer.home.arpa' "$U/heal
 expect_eq "another address is 421" "$(code -H 'Host: 192.168.1.1' "$U/healthz")" 421
 expect_match "421 is a problem document" "$(c -H 'Host: evil.example' "$U/healthz")" '"status":421'
 expect_eq "a malformed Host is 400" "$(code -H 'Host: bad host' "$U/healthz")" 400
+# curl sends one Host whatever it is given: two go out raw.
+two_hosts=$(printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\nHost: evil.example\r\nConnection: close\r\n\r\n' $GW |
+    timeout 5 openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername $GW -quiet 2>/dev/null | head -n 1)
+expect_match "two Host headers are 400" "$two_hosts" "^HTTP/1.1 400 "
 expect_eq "a port of 0 is 400" "$(code -H "Host: $GW:0" "$U/healthz")" 400
 expect_eq "the gateway name without the port is ours" "$(code -H "Host: $GW" "$U/healthz")" 200
 
@@ -171,6 +175,20 @@ expect_eq "both are in the store" "$(sqlite3 "$S/lancert.db" 'SELECT count(*) >=
 kill -HUP "$DAEMON_PID"
 wait_log reloaded
 expect_eq "serves after a reload" "$(code "$U/healthz")" 200
+# Host 127.0.0.2 over the listener on 127.0.0.1.
+at2() { curl -sS --cacert "$S/ca.pem" --connect-to "127.0.0.2:$HTTPS_PORT:127.0.0.1:$HTTPS_PORT" \
+    -o /dev/null -w '%{http_code}' "$@" "https://127.0.0.2:$HTTPS_PORT/healthz" 2>/dev/null; }
+expect_eq "127.0.0.2 is not the gateway yet" "$(at2 --insecure)" 421
+expect_eq "nor in its certificate" "$(at2)" 000
+echo "gateway_address = 127.0.0.1 127.0.0.2" >>"$T/lancert.conf"
+: >"$T/daemon.log"
+kill -HUP "$DAEMON_PID"
+wait_log reloaded
+expect_match "a reload with another address issues a new certificate" "$(cat "$T/daemon.log")" \
+    "gateway certificate [0-9a-f]+ issued"
+expect_match "it names the new address" "$(openssl x509 -in "$S/gateway.pem" -noout -ext subjectAltName)" \
+    "IP Address:127.0.0.2"
+expect_eq "and serves it, verified, with its Host accepted" "$(at2)" 200
 stop_daemon || fail "lancertd did not stop cleanly"
 
 done_testing
