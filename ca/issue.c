@@ -53,6 +53,13 @@ static int fresh_serial(struct issuer *is, uint8_t serial[16], struct lc_err *er
     return lc_fail(err, LC_E_INTERNAL, "no unused serial after 4 draws");
 }
 
+static bool is_gateway_name(const struct policy *p, const char *name)
+{
+    struct name_info info;
+    name_classify(&info, name, p->zone, p->gateway_label);
+    return info.kind == NAME_GATEWAY;
+}
+
 static int issue_checked(struct issuer *is, struct issue_result *out, const struct issue_request *req,
                          struct lc_err *err)
 {
@@ -79,10 +86,15 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
         goto out;
     if ((rc = store_device_for_key(is->store, &out->device_id, csr.key_id, true, err)) != LC_OK)
         goto out;
-    for (size_t i = 0; i < out->names.n_names; i++)
+    for (size_t i = 0; i < out->names.n_names; i++) {
+        /* The gateway's own name is reserved by policy, not held by a device
+         * key: the gateway's certificate may change keys on every renewal. */
+        if (is->policy.allow_gateway && is_gateway_name(&is->policy, out->names.names[i]))
+            continue;
         if ((rc = store_name_claim(is->store, out->names.names[i], out->device_id,
                                    out->names.is_hex[i], err)) != LC_OK)
             goto out;
+    }
     if ((rc = fresh_serial(is, out->serial, err)) != LC_OK)
         goto out;
 
@@ -90,14 +102,17 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     for (size_t i = 0; i < out->names.n_names; i++)
         san[i] = out->names.names[i];
     int64_t now = (int64_t)time(NULL);
+    int64_t lifetime = req->lifetime_s > 0 ? req->lifetime_s : (int64_t)is->leaf_days * 86400;
+    /* A short life (the gateway's, in tests) is back-dated by a tenth of it at most. */
+    int64_t skew = lifetime / 10 < NOT_BEFORE_SKEW ? lifetime / 10 : NOT_BEFORE_SKEW;
     struct ca_leaf leaf = {
         .pubkey = csr.pubkey,
         .names = san,
         .n_names = out->names.n_names,
         .ips = out->names.ips,
         .n_ips = out->names.n_ips,
-        .not_before = now - NOT_BEFORE_SKEW,
-        .not_after = now + (int64_t)is->leaf_days * 86400,
+        .not_before = now - skew,
+        .not_after = now + lifetime,
         .crl_url = is->crl_url[0] ? is->crl_url : NULL,
     };
     memcpy(leaf.serial, out->serial, 16);

@@ -31,6 +31,7 @@ struct issue_request {
     size_t n_names;
     const struct lc_addr *ips;
     size_t n_ips;
+    int64_t lifetime_s; /* 0: the issuer's leaf_days */
 };
 
 struct issue_result {

@@ -4,7 +4,7 @@
 # when something is. Groups: build, check, fuzz, bench.
 set -eu
 
-pkgs_build="gcc make autoconf pkg-config libssl-dev libmicrohttpd-dev libc-ares-dev
+pkgs_build="gcc make autoconf pkg-config libssl-dev libmicrohttpd-dev libgnutls28-dev libc-ares-dev
             libcurl4-openssl-dev libjansson-dev libsqlite3-dev"
 pkgs_check="check openssl curl sqlite3 procps iproute2 bind9-dnsutils knot-dnsutils"
 pkgs_fuzz="clang libclang-rt-14-dev"

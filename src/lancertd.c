@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ca/ca.h"
+#include "ca/gateway.h"
 #include "ca/issue.h"
 #include "ca/publish.h"
 #include "core/conf.h"
@@ -24,6 +25,7 @@
 #include "dns/records.h"
 #include "dns/server.h"
 #include "dns/update.h"
+#include "http/https.h"
 #include "http/plain.h"
 #include "store/store.h"
 
@@ -40,6 +42,8 @@ struct daemon_state {
     struct store *store;
     struct issuer issuer;
     struct http_plain *plain;
+    struct http_https *https;
+    int64_t gateway_renew_at; /* when the gateway's certificate is due */
     struct dns_records *records;
     struct dns_updater *updater; /* its own store handle: updates run on the DNS threads */
     struct dns_server *dns;
@@ -50,8 +54,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: lancertd [--config FILE] [--foreground] [--KEY=VALUE]...\n"
             "\n"
-            "The lancert gateway daemon: serves the CA's root and CRL, and redirects\n"
-            "plain-HTTP requests for local names to HTTPS. Every key of lancert.conf(5)\n"
+            "The lancert gateway daemon: answers DNS for the zone, serves the CA's root\n"
+            "and CRL, redirects plain-HTTP requests for local names to HTTPS, and runs\n"
+            "the HTTPS listener with its own certificate. Every key of lancert.conf(5)\n"
             "is also a flag, e.g. --state_dir=/tmp/lc --http_listen=127.0.0.1:8080.\n"
             "\n"
             "  --config FILE   configuration file (default " LC_DEFAULT_CONFIG ")\n"
@@ -59,7 +64,8 @@ static void usage(FILE *out)
             "  --help          this text\n"
             "  --version       print the version\n"
             "\n"
-            "Signals: SIGHUP reloads the configuration and the CA; SIGTERM or SIGINT stop.\n"
+            "Signals: SIGHUP reloads the configuration, the CA and the gateway's\n"
+            "certificate; SIGTERM or SIGINT stop.\n"
             "See lancertd(8).\n");
 }
 
@@ -122,6 +128,33 @@ static int load_config(struct daemon_state *st, struct lc_conf *out, struct lc_e
     return LC_OK;
 }
 
+/* refresh_gateway makes sure the gateway's own certificate is good for
+ * |conf| (issuing a new one through |is| when it is missing, due, or names
+ * other addresses) and hands it to the HTTPS listener. */
+static int refresh_gateway(struct daemon_state *st, const struct issuer *is,
+                           const struct lc_conf *conf, struct lc_err *err)
+{
+    struct gateway_cert gc;
+    bool issued = false;
+    int rc;
+    memset(&gc, 0, sizeof(gc));
+    if ((rc = gateway_cert_refresh(&gc, &issued, is, conf, err)) != LC_OK)
+        goto out;
+    if ((rc = http_https_publish(st->https, conf, &gc, err)) != LC_OK)
+        goto out;
+    st->gateway_renew_at = gc.renew_at;
+    if (issued) {
+        char serial[33];
+        for (size_t i = 0; i < sizeof(gc.serial); i++)
+            snprintf(serial + 2 * i, 3, "%02x", gc.serial[i]);
+        log_msg(LOG_INFO, "gateway certificate %s issued, valid until %lld, renewal at %lld",
+                serial, (long long)gc.not_after, (long long)gc.renew_at);
+    }
+out:
+    gateway_cert_cleanup(&gc);
+    return rc;
+}
+
 /* open_state loads the CA and the store for |conf| and, when the listener
  * runs, publishes them. Only when everything succeeded does it replace what
  * |st| held, so a failed reload leaves the running state whole. */
@@ -138,6 +171,8 @@ static int open_state(struct daemon_state *st, const struct lc_conf *conf, struc
         goto fail;
     issuer_init(&is, ca, store, conf);
     if ((rc = publication_build(&pub, &is, err)) != LC_OK)
+        goto fail;
+    if (st->https && (rc = refresh_gateway(st, &is, conf, err)) != LC_OK)
         goto fail;
     if (st->dns) {
         struct dns_zone zone;
@@ -168,7 +203,8 @@ fail:
 
 static int chown_state(const char *dir, uid_t uid, gid_t gid, struct lc_err *err)
 {
-    static const char *const files[] = {"", "/ca.key", "/ca.pem", "/chain.pem", "/lancert.db",
+    static const char *const files[] = {"", "/ca.key", "/ca.pem", "/chain.pem", "/" GATEWAY_KEY_FILE,
+                                        "/" GATEWAY_CERT_FILE, "/lancert.db",
                                         "/lancert.db-wal", "/lancert.db-shm"};
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -306,13 +342,25 @@ static void refresh_crl(struct daemon_state *st)
         log_msg(LOG_ERR, "refreshing the CRL: %s", err.msg);
 }
 
+/* renew_gateway runs on the tick when the gateway's certificate is due. A
+ * failure is retried a tick later; the listener keeps the current one. */
+static void renew_gateway(struct daemon_state *st)
+{
+    struct lc_err err;
+    if (refresh_gateway(st, &st->issuer, &st->conf, &err) != LC_OK) {
+        log_msg(LOG_ERR, "renewing the gateway certificate, retrying in %d s: %s", TICK_S, err.msg);
+        st->gateway_renew_at = (int64_t)time(NULL) + TICK_S;
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct daemon_state st;
     struct lc_err err;
     struct lc_conf conf;
-    int http_fds[CONF_MAX_LISTEN], dns_udp[CONF_MAX_LISTEN], dns_tcp[CONF_MAX_LISTEN], rc;
-    size_t n_http = 0, n_dns = 0;
+    int http_fds[CONF_MAX_LISTEN], https_fds[CONF_MAX_LISTEN], dns_udp[CONF_MAX_LISTEN],
+        dns_tcp[CONF_MAX_LISTEN], rc;
+    size_t n_http = 0, n_https = 0, n_dns = 0;
     sigset_t sigs;
 
     memset(&st, 0, sizeof(st));
@@ -344,6 +392,11 @@ int main(int argc, char **argv)
             goto fail;
         n_http++;
     }
+    for (size_t i = 0; i < conf.https_listen.n_items; i++) {
+        if ((rc = net_listen_tcp(&https_fds[n_https], &conf.https_listen.items[i], 64, &err)) != LC_OK)
+            goto fail;
+        n_https++;
+    }
     if ((rc = dns_listen_sockets(dns_udp, dns_tcp, &conf.dns_listen, &err)) != LC_OK)
         goto fail;
     n_dns = conf.dns_listen.n_items;
@@ -372,6 +425,15 @@ int main(int argc, char **argv)
     n_http = 0;
     if ((rc = open_state(&st, &conf, &err)) != LC_OK)
         goto fail;
+    /* The gateway's certificate is issued as the service user, after the
+     * store is open; the listener gets it before the daemon says it is ready. */
+    if ((rc = http_https_start(&st.https, https_fds, n_https, &err)) != LC_OK) {
+        n_https = 0;
+        goto fail;
+    }
+    n_https = 0;
+    if ((rc = refresh_gateway(&st, &st.issuer, &st.conf, &err)) != LC_OK)
+        goto fail;
     {
         struct dns_zone zone;
         if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
@@ -388,24 +450,34 @@ int main(int argc, char **argv)
         conf_listen_format(where, sizeof(where), &conf.http_listen.items[0]);
         char dns_where[64];
         conf_listen_format(dns_where, sizeof(dns_where), &conf.dns_listen.items[0]);
-        log_msg(LOG_INFO, "lancertd %s ready: zone %s, dns %s, http %s, state %s", LC_VERSION,
-                conf.zone, dns_where, where, conf.state_dir);
+        char https_where[64];
+        conf_listen_format(https_where, sizeof(https_where), &conf.https_listen.items[0]);
+        log_msg(LOG_INFO, "lancertd %s ready: zone %s, dns %s, http %s, https %s, state %s",
+                LC_VERSION, conf.zone, dns_where, where, https_where, conf.state_dir);
     }
 
     for (;;) {
-        struct timespec tick = {TICK_S, 0};
+        /* Wake for the tick or when the gateway's certificate falls due,
+         * whichever is first (a short life in tests must not wait a minute). */
+        int64_t until_due = st.gateway_renew_at - (int64_t)time(NULL);
+        struct timespec tick = {until_due < 1 ? 1 : until_due < TICK_S ? (time_t)until_due : TICK_S, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             log_msg(LOG_INFO, "stopping on signal %d", sig);
             break;
         }
-        if (sig == SIGHUP)
+        if (sig == SIGHUP) {
             reload(&st);
-        else if (time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
+            continue;
+        }
+        if (time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
             refresh_crl(&st);
+        if ((int64_t)time(NULL) >= st.gateway_renew_at)
+            renew_gateway(&st);
     }
     dns_server_stop(st.dns);
     dns_updater_free(st.updater);
+    http_https_stop(st.https);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);
@@ -415,12 +487,15 @@ fail:
     log_msg(LOG_ERR, "%s", err.msg);
     for (size_t i = 0; i < n_http; i++)
         close(http_fds[i]);
+    for (size_t i = 0; i < n_https; i++)
+        close(https_fds[i]);
     for (size_t i = 0; i < n_dns; i++) {
         close(dns_udp[i]);
         close(dns_tcp[i]);
     }
     dns_server_stop(st.dns);
     dns_updater_free(st.updater);
+    http_https_stop(st.https);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);

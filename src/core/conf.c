@@ -186,6 +186,12 @@ static int set_leaf_days(struct lc_conf *conf, const char *value, struct lc_err 
     return parse_uint(&conf->leaf_days, value, 1, 397, "leaf_days", err);
 }
 
+static int set_gateway_cert_seconds(struct lc_conf *conf, const char *value, struct lc_err *err)
+{
+    return parse_uint(&conf->gateway_cert_seconds, value, 10, 397 * 86400, "gateway_cert_seconds",
+                      err);
+}
+
 static int set_enroll_policy(struct lc_conf *conf, const char *value, struct lc_err *err)
 {
     if (strcmp(value, "approve") == 0)
@@ -240,6 +246,7 @@ static const struct {
     {"https_listen", set_https_listen},
     {"user", set_user},
     {"leaf_days", set_leaf_days},
+    {"gateway_cert_seconds", set_gateway_cert_seconds},
     {"enroll_policy", set_enroll_policy},
     {"dns_rrl", set_dns_rrl},
     {"reverse", set_reverse},
@@ -258,6 +265,7 @@ void conf_init(struct lc_conf *conf)
     (void)set_http_listen(conf, "127.0.0.1:8080", &ignored);
     (void)set_https_listen(conf, "127.0.0.1:8443", &ignored);
     conf->leaf_days = 90;
+    conf->gateway_cert_seconds = 90 * 86400;
     conf->enroll_policy = ENROLL_APPROVE;
     conf->dns_rrl = 20;
     conf->reverse = false;

@@ -39,6 +39,7 @@ struct lc_conf {
     struct conf_listen_set dns_listen, http_listen, https_listen;
     char user[64];
     unsigned leaf_days;
+    unsigned gateway_cert_seconds; /* the life of the gateway's own HTTPS certificate */
     enum enroll_policy enroll_policy;
     unsigned dns_rrl;
     bool reverse;

@@ -64,3 +64,19 @@ bool http_host_parse(struct http_host *out, const char *value, size_t len)
     *out = h;
     return true;
 }
+
+enum http_host_owner http_host_owner(const struct lc_conf *conf, const char *value)
+{
+    struct http_host h;
+    struct name_info info;
+    if (!value || !http_host_parse(&h, value, strlen(value)))
+        return HOST_MALFORMED;
+    if (h.is_addr)
+        return conf_is_gateway_addr(conf, &h.addr) ? HOST_GATEWAY : HOST_OTHER;
+    name_classify(&info, h.name, conf->zone, conf->gateway_name);
+    if (info.kind == NAME_GATEWAY)
+        return HOST_GATEWAY;
+    if (info.kind == NAME_HEX && conf_is_gateway_addr(conf, &info.addr))
+        return HOST_GATEWAY;
+    return HOST_OTHER;
+}

@@ -1,8 +1,10 @@
-/* fuzz_host.c — the plain-HTTP port's untrusted inputs: the Host header
+/* fuzz_host.c — the HTTP ports' untrusted inputs: the Host header
  * (src/http/host.c) and the request target, through redirect_decide
- * (src/http/redirect.c). Invariants: a parsed host has a normalized name or
- * an address; a redirect is an https URL of visible ASCII that keeps the
- * target exactly; nothing is redirected for a host outside the zone. */
+ * (src/http/redirect.c) and the HTTPS own-host check. Invariants: a parsed
+ * host has a normalized name or an address; a redirect is an https URL of
+ * visible ASCII that keeps the target exactly; nothing is redirected for a
+ * host outside the zone; the own-host check calls malformed exactly what the
+ * parser refuses. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* An embedded NUL makes the C strings shorter than the input: still a
      * valid call, as MHD would pass it. */
+    require((http_host_owner(test_conf(), host) == HOST_MALFORMED) ==
+                !http_host_parse(&h, host, strlen(host)),
+            "own-host check and parser agree");
     enum redirect_action a = redirect_decide(test_conf(), host, target, 0, location);
     if (a == REDIRECT_TO_HTTPS) {
         require(strncmp(location, "https://", 8) == 0, "a redirect is https");

@@ -5,7 +5,7 @@
 
 S=$T/state
 HTTP_PORT=$(free_port)
-DNS="--dns_listen=127.0.0.1:$(free_port)"
+DNS="--dns_listen=127.0.0.1:$(free_port) --https_listen=127.0.0.1:$(free_port)"
 ALLOW="127.0.0.0/8 192.168.0.0/16"
 chmod 755 "$T" # the service user must reach the state directory
 $LANCERT ca init --state "$S" --allow "$ALLOW" >/dev/null || fail "ca init"

@@ -88,11 +88,13 @@ DNS_PORT=$(free_port)
 while [ "$DNS_PORT" = "$HTTP_PORT" ]; do DNS_PORT=$(free_port); done
 $LANCERT ca init --state "$S" --allow "127.0.0.0/8 10.0.0.0/8 192.168.0.0/16" >/dev/null ||
     fail "ca init"
+HTTPS_PORT=$(free_port)
 write_conf() { # RRL
     cat >"$T/lancert.conf" <<CONF
 state_dir = $S
 allow = 127.0.0.0/8 10.0.0.0/8 192.168.0.0/16
 http_listen = 127.0.0.1:$HTTP_PORT
+https_listen = 127.0.0.1:$HTTPS_PORT
 dns_listen = $SERVER:$DNS_PORT
 dns_rrl = $1
 CONF

@@ -5,6 +5,7 @@
 
 S=$T/state
 HTTP_PORT=$(free_port)
+HTTPS_PORT=$(free_port)
 ALLOW="127.0.0.0/8 10.0.0.0/8 192.168.0.0/16 fc00::/7"
 U="http://127.0.0.1:$HTTP_PORT"
 
@@ -15,7 +16,7 @@ state_dir = $S
 allow = $ALLOW
 http_listen = 127.0.0.1:$HTTP_PORT
 dns_listen = 127.0.0.1:$(free_port)
-https_listen = 127.0.0.1:8443   # the HTTPS port redirects name for the gateway
+https_listen = 127.0.0.1:$HTTPS_PORT   # the HTTPS port redirects name for the gateway
 log_level = debug
 CONF
 
@@ -61,9 +62,9 @@ expect_eq "hex name -> itself" "$(code C0A80117.home.arpa:80 '/a?b')" "308 https
 expect_eq "friendly name" "$(code printer.home.arpa /admin)" "308 https://printer.home.arpa/admin"
 expect_eq "IPv6 literal" "$(code '[fd00::17]' '/')" "308 https://fd000000000000000000000000000017.home.arpa/"
 expect_eq "gateway name, other path -> gateway HTTPS port" "$(code gateway.home.arpa '/ui/?q=1')" \
-    "308 https://gateway.home.arpa:8443/ui/?q=1"
+    "308 https://gateway.home.arpa:$HTTPS_PORT/ui/?q=1"
 expect_eq "gateway address, other path -> its hex name on the HTTPS port" "$(code 127.0.0.1 /setup)" \
-    "308 https://7f000001.home.arpa:8443/setup"
+    "308 https://7f000001.home.arpa:$HTTPS_PORT/setup"
 expect_eq "gateway name serves /" "$(code gateway.home.arpa /)" "200 "
 expect_eq "gateway's hex name serves /ca.pem" "$(code 7f000001.home.arpa /ca.pem)" "200 "
 expect_eq "outside host is 421" "$(code example.com /)" "421 "

@@ -15,7 +15,7 @@ ALLOW="127.0.0.0/8 192.168.0.0/16 fc00::/7"
 $LANCERT ca init --state "$S" --allow "$ALLOW" >/dev/null || fail "ca init"
 # No response rate limit: the test's bursts of dig from one address would trip it.
 DAEMON_ARGS="--state_dir=$S --dns_listen=127.0.0.1:$DNS_PORT --http_listen=127.0.0.1:$HTTP_PORT
-    --dns_rrl=0"
+    --https_listen=127.0.0.1:$(free_port) --dns_rrl=0"
 
 # Two devices, each holding a friendly name (names belong to devices).
 for dev in printer nas; do

@@ -4,6 +4,7 @@
  * leaves signed with the root key behind lancert's back. */
 #include "ca/ca.h"
 #include "ca/csr.h"
+#include "ca/gateway.h"
 #include "ca/issue.h"
 #include "ca/policy.h"
 #include "core/conf.h"
@@ -1938,6 +1939,108 @@ START_TEST(test_issuer_crl_lists_revoked)
 }
 END_TEST
 
+/* ---- the gateway's own certificate ------------------------------------------- */
+
+static X509 *gateway_leaf(const struct gateway_cert *gc)
+{
+    BIO *bio = BIO_new_mem_buf(gc->chain_pem, (int)gc->chain_pem_len);
+    X509 *leaf = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ck_assert_ptr_nonnull(leaf);
+    return leaf;
+}
+
+static void refresh(struct issue_env *env, struct gateway_cert *gc, bool want_issued)
+{
+    struct lc_err err = {LC_OK, ""};
+    bool issued = !want_issued;
+    gateway_cert_cleanup(gc);
+    TH_OK(gateway_cert_refresh(gc, &issued, &env->is, &env->conf, &err), err);
+    ck_assert_msg(issued == want_issued, "issued %d, want %d", issued, want_issued);
+}
+
+START_TEST(test_gateway_cert)
+{
+    struct issue_env env;
+    struct gateway_cert gc, first;
+    struct lc_err err = {LC_OK, ""};
+    struct store_name held;
+    char path[PATH_MAX + 32];
+    struct stat st;
+    init_root();
+    env_open(&env);
+    TH_OK(conf_set(&env.conf, "https_listen", "192.168.1.1:8443 127.0.0.1:8443", &err), err);
+    TH_OK(conf_finish(&env.conf, &err), err);
+    memset(&gc, 0, sizeof(gc));
+    memset(&first, 0, sizeof(first));
+
+    /* First start: a new key and a leaf for the name, the hex name and the
+     * address; 127.0.0.1 is outside the allowed ranges and left out. */
+    refresh(&env, &gc, true);
+    snprintf(path, sizeof(path), "%s/%s", dir, GATEWAY_KEY_FILE);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    X509 *leaf = gateway_leaf(&gc);
+    ck_assert_int_eq(verify_leaf(leaf, ca_cert(env.ca), NULL), X509_V_OK);
+    ck_assert_int_eq(X509_check_host(leaf, "gateway.home.arpa", 0, 0, NULL), 1);
+    ck_assert_int_eq(X509_check_host(leaf, "c0a80101.home.arpa", 0, 0, NULL), 1);
+    ck_assert_int_eq(X509_check_ip_asc(leaf, "192.168.1.1", 0), 1);
+    ck_assert_int_ne(X509_check_ip_asc(leaf, "127.0.0.1", 0), 1);
+    X509_free(leaf);
+    ck_assert_int_eq(gc.not_after - gc.not_before, 90 * 86400 + 300);
+    ck_assert(gc.renew_at > gc.not_before && gc.renew_at < gc.not_after);
+    ck_assert_int_eq(rows(&env, "certs"), 1);
+    /* The gateway's name belongs to no device key; its hex name is claimed. */
+    TH_FAILS(store_name_get(env.store, &held, "gateway.home.arpa", &err), LC_E_NOTFOUND, err);
+    TH_OK(store_name_get(env.store, &held, "c0a80101.home.arpa", &err), err);
+
+    /* Still good: kept as it is. */
+    memcpy(first.serial, gc.serial, sizeof(gc.serial));
+    refresh(&env, &gc, false);
+    ck_assert_mem_eq(gc.serial, first.serial, sizeof(gc.serial));
+    ck_assert_int_eq(rows(&env, "certs"), 1);
+
+    /* A key others may read is replaced, with a fresh key. */
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    char *old_key = strdup(gc.key_pem);
+    refresh(&env, &gc, true);
+    ck_assert_mem_ne(gc.serial, first.serial, sizeof(gc.serial));
+    ck_assert_str_ne(gc.key_pem, old_key);
+    free(old_key);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+    /* Other addresses: a new certificate naming them. */
+    TH_OK(conf_set(&env.conf, "gateway_address", "192.168.1.2", &err), err);
+    refresh(&env, &gc, true);
+    leaf = gateway_leaf(&gc);
+    ck_assert_int_eq(X509_check_ip_asc(leaf, "192.168.1.2", 0), 1);
+    ck_assert_int_ne(X509_check_ip_asc(leaf, "192.168.1.1", 0), 1);
+    X509_free(leaf);
+
+    /* A shorter configured life replaces a longer one; a tenth of it is back-dated. */
+    TH_OK(conf_set(&env.conf, "gateway_cert_seconds", "60", &err), err);
+    refresh(&env, &gc, true);
+    ck_assert_int_eq(gc.not_after - gc.not_before, 66);
+    ck_assert_int_eq(gc.renew_at, gc.not_before + 44);
+    refresh(&env, &gc, false);
+
+    /* A longer configured life keeps a shorter certificate until it is due. */
+    TH_OK(conf_set(&env.conf, "gateway_cert_seconds", "600", &err), err);
+    refresh(&env, &gc, false);
+
+    /* A missing certificate file (a crash between the two writes) is replaced. */
+    memcpy(first.serial, gc.serial, sizeof(gc.serial));
+    snprintf(path, sizeof(path), "%s/%s", dir, GATEWAY_CERT_FILE);
+    ck_assert_int_eq(unlink(path), 0);
+    refresh(&env, &gc, true);
+    ck_assert_mem_ne(gc.serial, first.serial, sizeof(gc.serial));
+    gateway_cert_cleanup(&gc);
+    gateway_cert_cleanup(&gc); /* twice is fine */
+    env_close(&env);
+}
+END_TEST
+
 static TCase *tcase(const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -1987,6 +2090,7 @@ static Suite *ca_suite(void)
     tcase_add_test(tc, test_issue_names_override_csr);
     tcase_add_test(tc, test_issue_long_names);
     tcase_add_test(tc, test_issue_refusals_leave_no_trace);
+    tcase_add_test(tc, test_gateway_cert);
     suite_add_tcase(s, tc);
 
     tc = tcase("name_constraints");

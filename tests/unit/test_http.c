@@ -1,12 +1,16 @@
 /* test_http.c — the pure parts of src/http: Host parsing, the redirect
- * decision, and template rendering. The listener itself is tested end to
- * end by tests/integration/test_http_plain.sh. */
+ * decision, template rendering, the HTTPS listener's own-host check and its
+ * route table. The listeners themselves are tested end to end by
+ * tests/integration/test_http_plain.sh and test_https.sh. */
 #include "helpers.h"
 
 #include "core/conf.h"
 #include "http/host.h"
 #include "http/page.h"
 #include "http/redirect.h"
+#include "http/routes.h"
+
+#include <jansson.h>
 
 static struct lc_conf conf;
 
@@ -148,6 +152,105 @@ START_TEST(test_page_render)
 }
 END_TEST
 
+START_TEST(test_host_owner)
+{
+    /* The gateway: gateway.home.arpa and 192.168.1.1 (from https_listen). */
+    ck_assert_int_eq(http_host_owner(&conf, "gateway.home.arpa"), HOST_GATEWAY);
+    ck_assert_int_eq(http_host_owner(&conf, "Gateway.Home.Arpa.:8443"), HOST_GATEWAY);
+    ck_assert_int_eq(http_host_owner(&conf, "c0a80101.home.arpa"), HOST_GATEWAY);
+    ck_assert_int_eq(http_host_owner(&conf, "C0A80101.home.arpa:443"), HOST_GATEWAY);
+    ck_assert_int_eq(http_host_owner(&conf, "192.168.1.1"), HOST_GATEWAY);
+    ck_assert_int_eq(http_host_owner(&conf, "192.168.1.1:8443"), HOST_GATEWAY);
+    ck_assert_int_eq(http_host_owner(&conf, "[::ffff:192.168.1.1]:8443"), HOST_GATEWAY);
+    /* Someone else's: the rebinding attacker's name, devices, other addresses. */
+    ck_assert_int_eq(http_host_owner(&conf, "evil.example"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "gateway.home.arpa.evil.example"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "gateway.other.arpa"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "printer.home.arpa"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "c0a80102.home.arpa"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "home.arpa"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "x.gateway.home.arpa"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "192.168.1.2"), HOST_OTHER);
+    ck_assert_int_eq(http_host_owner(&conf, "[fd00::1]"), HOST_OTHER);
+    /* Malformed or absent. */
+    ck_assert_int_eq(http_host_owner(&conf, NULL), HOST_MALFORMED);
+    ck_assert_int_eq(http_host_owner(&conf, ""), HOST_MALFORMED);
+    ck_assert_int_eq(http_host_owner(&conf, "bad host"), HOST_MALFORMED);
+    ck_assert_int_eq(http_host_owner(&conf, "gateway.home.arpa:0"), HOST_MALFORMED);
+    ck_assert_int_eq(http_host_owner(&conf, "gateway.home.arpa:"), HOST_MALFORMED);
+    ck_assert_int_eq(http_host_owner(&conf, "192.168.1"), HOST_MALFORMED);
+    ck_assert_int_eq(http_host_owner(&conf, "[192.168.1.1]"), HOST_MALFORMED);
+}
+END_TEST
+
+static json_t *dispatch(struct reply *r, const char *method, const char *path)
+{
+    const struct route_request req = {.method = method, .path = path};
+    json_error_t jerr;
+    route_dispatch(r, &req);
+    ck_assert_ptr_nonnull(r->body);
+    ck_assert_uint_eq(r->body_len, strlen(r->body));
+    json_t *j = json_loadb(r->body, r->body_len, 0, &jerr);
+    ck_assert_ptr_nonnull(j);
+    return j;
+}
+
+START_TEST(test_routes)
+{
+    struct reply r;
+    json_t *j = dispatch(&r, "GET", "/healthz");
+    ck_assert_uint_eq(r.status, 200);
+    ck_assert_str_eq(r.type, "application/json");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "ok");
+    json_decref(j);
+    reply_cleanup(&r);
+
+    j = dispatch(&r, "HEAD", "/healthz");
+    ck_assert_uint_eq(r.status, 200);
+    json_decref(j);
+    reply_cleanup(&r);
+
+    j = dispatch(&r, "POST", "/healthz");
+    ck_assert_uint_eq(r.status, 405);
+    ck_assert_str_eq(r.type, "application/problem+json");
+    ck_assert_str_eq(r.allow, "GET, HEAD");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 405);
+    json_decref(j);
+    reply_cleanup(&r);
+
+    /* RFC 9457: type, title, status, detail. Paths match exactly. */
+    const char *const missing[] = {"/nope", "/healthz/", "/HEALTHZ", "/healthz/x", "", "/"};
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+        j = dispatch(&r, "GET", missing[i]);
+        ck_assert_uint_eq(r.status, 404);
+        ck_assert_str_eq(r.type, "application/problem+json");
+        ck_assert_str_eq(r.allow, "");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "about:blank");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "title")), "Not Found");
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 404);
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "detail")));
+        json_decref(j);
+        reply_cleanup(&r);
+    }
+    /* Bytes that are not UTF-8 (a decoded %ff) still give a 404 document. */
+    j = dispatch(&r, "GET", "/\xff\xfe\x01x");
+    ck_assert_uint_eq(r.status, 404);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "detail")), "there is nothing at /???x");
+    json_decref(j);
+    reply_cleanup(&r);
+    /* A hostile path is cut in the detail, never overflows it. */
+    char long_path[4096];
+    memset(long_path, 'a', sizeof(long_path) - 1);
+    long_path[0] = '/';
+    long_path[sizeof(long_path) - 1] = '\0';
+    j = dispatch(&r, "GET", long_path);
+    ck_assert_uint_eq(r.status, 404);
+    json_decref(j);
+    reply_cleanup(&r);
+    reply_cleanup(&r); /* twice is fine */
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -160,6 +263,11 @@ static Suite *http_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_redirects);
     tcase_add_test(tc, test_misdirected_and_bad);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("https");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_host_owner);
+    tcase_add_test(tc, test_routes);
     suite_add_tcase(s, tc);
     tc = tcase_create("page");
     tcase_add_test(tc, test_page_render);

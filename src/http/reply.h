@@ -1,0 +1,30 @@
+/* reply.h — what a route answers, before it is sent: status, content type
+ * and body. Routes build replies without touching libmicrohttpd, so they are
+ * tested on their own; https.c sends them with the security headers. */
+#ifndef LC_HTTP_REPLY_H
+#define LC_HTTP_REPLY_H
+
+#include <stddef.h>
+
+struct reply {
+    unsigned status;
+    const char *type; /* a static string */
+    char *body;       /* owned; freed by reply_cleanup */
+    size_t body_len;
+    char allow[48]; /* for 405: the methods the path takes, "GET, HEAD" */
+};
+
+/* reply_json sets |r| to |status| with the compact JSON of |json| (a jansson
+ * json_t *, taken over and released). Falls back to a 500 problem when
+ * encoding fails. */
+void reply_json(struct reply *r, unsigned status, void *json);
+
+/* reply_problem sets |r| to an RFC 9457 problem document
+ * (application/problem+json): type "about:blank", |title| (the status
+ * phrase), |status| and |detail| (what is wrong, for a person). */
+void reply_problem(struct reply *r, unsigned status, const char *title, const char *detail);
+
+/* reply_cleanup frees |r|'s body; safe on a zeroed struct. */
+void reply_cleanup(struct reply *r);
+
+#endif
