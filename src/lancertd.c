@@ -446,11 +446,9 @@ int main(int argc, char **argv)
         n_dns = 0;
     }
     {
-        char where[64];
+        char where[64], dns_where[64], https_where[64];
         conf_listen_format(where, sizeof(where), &conf.http_listen.items[0]);
-        char dns_where[64];
         conf_listen_format(dns_where, sizeof(dns_where), &conf.dns_listen.items[0]);
-        char https_where[64];
         conf_listen_format(https_where, sizeof(https_where), &conf.https_listen.items[0]);
         log_msg(LOG_INFO, "lancertd %s ready: zone %s, dns %s, http %s, https %s, state %s",
                 LC_VERSION, conf.zone, dns_where, where, https_where, conf.state_dir);
@@ -475,16 +473,11 @@ int main(int argc, char **argv)
         if ((int64_t)time(NULL) >= st.gateway_renew_at)
             renew_gateway(&st);
     }
-    dns_server_stop(st.dns);
-    dns_updater_free(st.updater);
-    http_https_stop(st.https);
-    http_plain_stop(st.plain);
-    dns_records_free(st.records);
-    store_free(st.store);
-    ca_free(st.ca);
-    return 0;
+    rc = LC_OK;
+    goto out;
 fail:
     log_msg(LOG_ERR, "%s", err.msg);
+out:
     for (size_t i = 0; i < n_http; i++)
         close(http_fds[i]);
     for (size_t i = 0; i < n_https; i++)
