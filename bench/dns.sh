@@ -11,8 +11,9 @@
 #
 # Prints, for each server: queries/s, lost queries, server CPU time (utime +
 # stime from /proc/PID/stat, summed over NSD's processes) per answered query,
-# and lancertd's ratios to NSD and Knot; then lancertd's Private_Dirty
-# (/proc/PID/smaps_rollup) idle and after its run. Full outputs go to
+# split into user and system time, and lancertd's ratios to NSD and Knot;
+# then lancertd's Private_Dirty (/proc/PID/smaps_rollup) idle and after its
+# run, and lancertd's answer path alone (bench/bin/dns_answer). Full outputs go to
 # bench/out/dns_*. Environment: BENCH_CORE (server core, default 1),
 # BENCH_CLIENT_CORE (dnsperf's, default 0), BENCH_DNS_SECONDS (10),
 # BENCH_DNS_NAMES (1000), BENCH_DNSPERF_FLAGS (extra dnsperf flags, e.g. -e
@@ -32,7 +33,7 @@ mkdir -p "$out"
 for tool in taskset dnsperf nsd knotd dig awk; do
     command -v "$tool" >/dev/null 2>&1 || { echo "dns.sh: needs $tool (sh scripts/deps.sh bench dns)" >&2; exit 1; }
 done
-make -s all # serial: the machine is shared
+make -s all bench-progs # serial: the machine is shared
 
 tmp=$(mktemp -d /tmp/lancert-bench-dns.XXXXXX)
 server_pid=""
@@ -51,6 +52,8 @@ trap cleanup EXIT INT TERM
 calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 calc0() { awk "BEGIN { printf \"%.0f\", $1 }"; }
 tck=$(getconf CLK_TCK)
+# per_q TICKS N: microseconds of CPU per query.
+per_q() { awk "BEGIN { printf \"%.3f\", ($2 > 0) ? ($1) / $tck * 1e6 / $2 : 0 }"; }
 port=$((20000 + $$ % 20000))
 
 # The names: the hex names of 10.0.0.1 ... 10.0.0.0 + n_names.
@@ -76,11 +79,11 @@ tree() {
     echo "$1"
     for child in $(pgrep -P "$1" || true); do tree "$child"; done
 }
-# ticks PID...: utime + stime of the processes, in clock ticks (fields 14 and
-# 15 of /proc/PID/stat, which count every thread of a process).
+# ticks PID...: "utime stime" of the processes, in clock ticks (fields 14
+# and 15 of /proc/PID/stat, which count every thread of a process).
 ticks() {
     for p in "$@"; do sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true; done |
-        awk '{ t += $12 + $13 } END { print t + 0 }'
+        awk '{ u += $12; s += $13 } END { print u + 0, s + 0 }'
 }
 private_dirty() { awk '$1 == "Private_Dirty:" { print $2 }' "/proc/$1/smaps_rollup"; }
 
@@ -196,22 +199,26 @@ for name in $servers; do
     after=$(ticks $pids)
     [ "$name" = lancertd ] && lc_after=$(private_dirty "$server_pid")
     stop_server
+    u0=${before% *} s0=${before#* } u1=${after% *} s1=${after#* }
     f="$out/dns_dnsperf_$name.txt"
     completed=$(awk '/Queries completed:/ { print $3 }' "$f")
     lost=$(awk '/Queries lost:/ { print $3 }' "$f")
     qps=$(awk '/Queries per second:/ { print $4 }' "$f")
     codes=$(sed -n 's/^ *Response codes: *//p' "$f")
-    cpu_s=$(calc "($after - $before) / $tck")
-    us=$(awk "BEGIN { printf \"%.3f\", ($completed > 0) ? ($after - $before) / $tck * 1e6 / $completed : 0 }")
-    results="$results$name $qps $lost $completed $cpu_s $us $codes
+    cpu_s=$(calc "($u1 + $s1 - $u0 - $s0) / $tck")
+    us=$(per_q "$u1 + $s1 - $u0 - $s0" "$completed")
+    user_us=$(per_q "$u1 - $u0" "$completed")
+    sys_us=$(per_q "$s1 - $s0" "$completed")
+    results="$results$name $qps $lost $completed $cpu_s $us $user_us $sys_us $codes
 "
 done
 
 field() { printf '%s' "$results" | awk -v s="$1" -v k="$2" '$1 == s { print $k }'; }
 echo
-printf '%-9s %12s %9s %12s %9s %11s  %s\n' server "queries/s" lost answered "CPU s" "CPU us/q" "response codes"
-printf '%s' "$results" | while read -r s q l c cs u codes; do
-    printf '%-9s %12s %9s %12s %9s %11s  %s\n' "$s" "$(calc0 "$q")" "$l" "$c" "$cs" "$u" "$codes"
+printf '%-9s %10s %7s %10s %7s %9s %8s %8s  %s\n' server "queries/s" lost answered "CPU s" \
+    "CPU us/q" "user" "system" "response codes"
+printf '%s' "$results" | while read -r s q l c cs u uu su codes; do
+    printf '%-9s %10s %7s %10s %7s %9s %8s %8s  %s\n' "$s" "$(calc0 "$q")" "$l" "$c" "$cs" "$u" "$uu" "$su" "$codes"
 done
 lc_us=$(field lancertd 6)
 lc_q=$(field lancertd 2)
@@ -229,4 +236,8 @@ if [ -n "$lc_us" ]; then
     echo "goal, lancertd: <= 1.4 us CPU per query: $(awk "BEGIN { print ($lc_us <= 1.4) ? \"met\" : \"short\" }");" \
         "none lost: $([ "$(field lancertd 3)" = 0 ] && echo met || echo short)"
 fi
+# lancert's own share: the answer path without sockets (bench/bin/dns_answer).
+taskset -c "$core" bench/bin/dns_answer >"$out/dns_answer.txt"
+echo "lancertd's answer path in process (bench/bin/dns_answer, no sockets):" \
+    "$(sed -n 's/.*ns_per_query=\([0-9.]*\).*/\1/p' "$out/dns_answer.txt") ns CPU per query"
 echo "full outputs in $out/dns_*"
