@@ -17,7 +17,8 @@
 # bench/out/dns_*. Environment: BENCH_CORE (server core, default 1),
 # BENCH_CLIENT_CORE (dnsperf's, default 0), BENCH_DNS_SECONDS (10),
 # BENCH_DNS_NAMES (1000), BENCH_DNSPERF_FLAGS (extra dnsperf flags, e.g. -e
-# for EDNS or "-q 200"), BENCH_DNS_SERVERS ("lancertd nsd knot").
+# for EDNS or "-q 200"), BENCH_DNS_SERVERS ("lancertd nsd knot"),
+# BENCH_LANCERTD (the lancertd binary, default ./lancertd: for A/B runs).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -27,6 +28,7 @@ seconds=${BENCH_DNS_SECONDS:-10}
 n_names=${BENCH_DNS_NAMES:-1000}
 perf_flags=${BENCH_DNSPERF_FLAGS:-}
 servers=${BENCH_DNS_SERVERS:-lancertd nsd knot}
+lancertd=${BENCH_LANCERTD:-./lancertd}
 out=bench/out
 mkdir -p "$out"
 
@@ -111,7 +113,7 @@ http_listen = 127.0.0.1:$(($1 + 10))
 https_listen = 127.0.0.1:$(($1 + 11))
 dns_rrl = 0
 EOF
-    taskset -c "$core" ./lancertd --config "$tmp/lancert.conf" --foreground 2>"$out/dns_lancertd.log" &
+    taskset -c "$core" "$lancertd" --config "$tmp/lancert.conf" --foreground 2>"$out/dns_lancertd.log" &
     server_pid=$!
 }
 
