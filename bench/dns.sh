@@ -66,6 +66,7 @@ awk -v n="$n_names" 'BEGIN {
     }
 }' >"$tmp/names"
 awk '{ print $1 ".home.arpa A" }' "$tmp/names" >"$tmp/queries"
+# shellcheck disable=SC2016 # $ORIGIN and $TTL are zone-file directives
 {
     echo '$ORIGIN home.arpa.'
     echo '$TTL 3600'
