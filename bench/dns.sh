@@ -228,7 +228,7 @@ lc_q=$(field lancertd 2)
 for other in nsd knot; do
     o_us=$(field "$other" 6)
     o_q=$(field "$other" 2)
-    [ -n "$lc_us" ] && [ -n "$o_us" ] || continue
+    if [ -z "$lc_us" ] || [ -z "$o_us" ]; then continue; fi
     echo "lancertd/$other: CPU per query $(calc "$lc_us / $o_us")x, queries/s $(calc "$lc_q / $o_q")x"
 done
 if [ -n "$lc_idle" ]; then
