@@ -184,6 +184,17 @@ static int answer_zone(struct reply *r, unsigned depth)
 
     if (depth == 0)
         return answer_apex(r);
+    /* The hex path reads the first label as it came off the wire: no text
+     * form, no classification by string. A hex label one level down that
+     * does not decode is what name_classify calls a service name, which
+     * answer_service answers with NXDOMAIN. */
+    if (depth == 1 && name_is_hex_label((const char *)q->qname.wire + 1, q->qname.wire[0])) {
+        struct lc_addr a;
+        if (!name_hex_decode(&a, (const char *)q->qname.wire + 1, q->qname.wire[0]) ||
+            !prefix_set_contains(&z->allow, &a))
+            return nxdomain(r);
+        return answer_addrs(r, &a, 1, DNS_TTL_HEX);
+    }
     if (!dns_name_to_text(name, sizeof(name), &q->qname))
         return nxdomain(r);
     name_classify(&info, name, z->zone_text, z->gateway_label);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh GROUP... — install the Debian packages a make target needs.
 # Idempotent and quiet when nothing is missing; needs root (or sudo) only
-# when something is. Groups: build, check, fuzz, bench.
+# when something is. Groups: build, check, fuzz, bench, dns (bench/dns.sh:
+# dnsperf, and NSD and Knot to compare with; their services are not used).
 set -eu
 
 pkgs_build="gcc make autoconf pkg-config libssl-dev libmicrohttpd-dev libgnutls28-dev libc-ares-dev
@@ -9,6 +10,7 @@ pkgs_build="gcc make autoconf pkg-config libssl-dev libmicrohttpd-dev libgnutls2
 pkgs_check="check openssl curl sqlite3 procps iproute2 bind9-dnsutils knot-dnsutils"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="openssl procps util-linux hyperfine"
+pkgs_dns="dnsperf nsd knot bind9-dnsutils procps util-linux"
 
 want=""
 for group in "$@"; do

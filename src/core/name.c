@@ -28,6 +28,17 @@ bool name_is_hex_label(const char *label, size_t len)
     return true;
 }
 
+bool name_hex_decode(struct lc_addr *out, const char *label, size_t len)
+{
+    uint8_t raw[16];
+    if (!name_is_hex_label(label, len))
+        return false;
+    for (size_t i = 0; i < len / 2; i++)
+        raw[i] = (uint8_t)(hexval((uint8_t)label[2 * i]) << 4 | hexval((uint8_t)label[2 * i + 1]));
+    /* An IPv4-mapped IPv6 hex name is not canonical: the 8-digit form is. */
+    return addr_from_bytes(out, raw, len / 2) && addr_len(out) * 2 == len;
+}
+
 static bool is_ldh(uint8_t ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -126,15 +137,7 @@ void name_classify(struct name_info *out, const char *name, const char *zone,
         if (dot || name[0] == '_') {
             info.kind = NAME_SERVICE;
         } else if (name_is_hex_label(name, llen)) {
-            uint8_t raw[16];
-            for (size_t i = 0; i < llen / 2; i++)
-                raw[i] = (uint8_t)(hexval((uint8_t)name[2 * i]) << 4 | hexval((uint8_t)name[2 * i + 1]));
-            /* An IPv4-mapped IPv6 hex name is not canonical: the 8-digit form is. */
-            if (addr_from_bytes(&info.addr, raw, llen / 2) &&
-                addr_len(&info.addr) * 2 == llen)
-                info.kind = NAME_HEX;
-            else
-                info.kind = NAME_SERVICE;
+            info.kind = name_hex_decode(&info.addr, name, llen) ? NAME_HEX : NAME_SERVICE;
         } else if (strcmp(info.label, gateway_label) == 0) {
             info.kind = NAME_GATEWAY;
         } else {

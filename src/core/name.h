@@ -51,4 +51,9 @@ int name_decode(struct lc_addr *out, const char *name, size_t len, const char *z
 /* name_is_hex_label is true for exactly 8 or 32 hex digits. */
 bool name_is_hex_label(const char *label, size_t len);
 
+/* name_hex_decode reads the address a hex label names (8 or 32 hex digits,
+ * either letter case); false when |label| is not a hex label or is the
+ * 32-digit form of an IPv4-mapped address, whose name has 8 digits. */
+bool name_hex_decode(struct lc_addr *out, const char *label, size_t len);
+
 #endif

@@ -441,8 +441,12 @@ END_TEST
 
 START_TEST(test_nxdomain)
 {
+    /* The 32-digit form of an IPv4-mapped address and a hex name outside
+     * the allowed ranges do not exist either. */
     static const char *const names[] = {"nosuch.home.arpa", "a.b.home.arpa",
-                                        "c0a8011.home.arpa", "x.c0a80117.home.arpa"};
+                                        "c0a8011.home.arpa", "x.c0a80117.home.arpa",
+                                        "00000000000000000000ffffc0a80117.home.arpa",
+                                        "08080808.home.arpa"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         struct answer *a = ask(names[i], DNS_T_A, transport_flags[_i], false);
         ck_assert_msg(a->status == ARES_ENOTFOUND, "%s: %s", names[i], ares_strerror(a->status));
