@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #define TEMP_PREFIX ".lancert-tmp."
 
 int file_read(char **out, size_t *out_len, const char *path, size_t max_len,
@@ -20,18 +22,32 @@ int file_read(char **out, size_t *out_len, const char *path, size_t max_len,
     int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     int rc = LC_E_IO;
     char *buf = NULL;
-    size_t used = 0;
+    size_t used = 0, cap = 0;
 
     if (fd < 0)
         return lc_fail(err, errno == ENOENT ? LC_E_NOTFOUND : LC_E_IO, "cannot open %s: %s",
                        path, strerror(errno));
-    buf = malloc(max_len + 2);
-    if (!buf) {
-        rc = lc_fail(err, LC_E_NOMEM, "out of memory reading %s", path);
-        goto out;
-    }
     for (;;) {
-        ssize_t n = read(fd, buf + used, max_len + 1 - used);
+        /* Grow with what arrives, never past the cap: a large up-front
+         * allocation would raise glibc's mmap threshold and leave the heap
+         * holding pages a small daemon does not need. */
+        if (used + 1 >= cap) {
+            size_t next = cap ? cap * 2 : 4096;
+            if (next > max_len + 2)
+                next = max_len + 2;
+            if (next <= cap) {
+                rc = lc_fail(err, LC_E_TOO_BIG, "%s is over the %zu-byte limit", path, max_len);
+                goto out;
+            }
+            char *grown = realloc(buf, next);
+            if (!grown) {
+                rc = lc_fail(err, LC_E_NOMEM, "out of memory reading %s", path);
+                goto out;
+            }
+            buf = grown;
+            cap = next;
+        }
+        ssize_t n = read(fd, buf + used, cap - 1 - used);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -52,7 +68,10 @@ int file_read(char **out, size_t *out_len, const char *path, size_t max_len,
     buf = NULL;
     rc = LC_OK;
 out:
-    free(buf);
+    if (buf) {
+        OPENSSL_cleanse(buf, cap); /* it may have held a key */
+        free(buf);
+    }
     if (fd != STDIN_FILENO)
         close(fd);
     return rc;
