@@ -73,6 +73,7 @@ int cli_dns(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_name(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_status(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_token(struct cli *cli, int argc, char **argv, struct lc_err *err);
 
 /* A help text was printed: the verb succeeded but did nothing else. */
 #define CLI_HELP_SHOWN (-1)

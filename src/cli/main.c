@@ -12,6 +12,7 @@ static const struct cli_verb verbs[] = {
     {"issue", cli_issue, "issue a certificate for a CSR"},
     {"name", cli_name, "hex names: encode an address, decode a name"},
     {"status", cli_status, "what the state directory holds"},
+    {"token", cli_token, "the admin token: token rotate-admin"},
 };
 
 static void usage(FILE *out)
