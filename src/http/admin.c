@@ -67,14 +67,12 @@ static bool is_token68(uint8_t c)
 
 bool http_bearer_parse(const char *header, const char **out_token, size_t *out_len)
 {
-    struct cur c, token;
-    size_t n = 0;
+    struct cur c = cur_init(header, header ? strlen(header) : 0), token;
+    size_t n = 0, n_body = 0;
+    bool ok = false;
     uint8_t b;
-    if (!header)
-        return false;
-    c = cur_init(header, strlen(header));
     if (cur_left(&c) < 7 || strncasecmp(header, "Bearer ", 7) != 0)
-        return false;
+        goto out;
     (void)cur_skip(&c, 7);
     cur_skip_space(&c);
     cur_trim_space(&c);
@@ -83,15 +81,18 @@ bool http_bearer_parse(const char *header, const char **out_token, size_t *out_l
         (void)cur_skip(&c, 1);
         n++;
     }
+    n_body = n;
     while (cur_peek(&c, &b) && b == '=') { /* token68 ends in padding only */
         (void)cur_skip(&c, 1);
         n++;
     }
-    if (!cur_is_empty(&c) || n == 0 || n > HTTP_BEARER_MAX)
-        return false;
+    if (!cur_is_empty(&c) || n_body == 0 || n > HTTP_BEARER_MAX)
+        goto out;
     *out_token = (const char *)token.p;
     *out_len = n;
-    return true;
+    ok = true;
+out:
+    return ok;
 }
 
 static void store_failed(struct reply *out, const struct lc_err *err)
