@@ -1,7 +1,6 @@
 /* admin.c — the admin token and serial notation. */
 #include "ca/admin.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +10,7 @@
 #include <openssl/sha.h>
 
 #include "core/cur.h"
-#include "core/file.h"
+#include "ca/ca.h"
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -75,7 +74,7 @@ int admin_token_rotate(struct store *store, char out_text[ADMIN_TOKEN_TEXT_LEN +
                        const char *state_dir, struct lc_err *err)
 {
     uint8_t raw[ADMIN_TOKEN_BYTES], digest[SHA256_DIGEST_LENGTH];
-    char text[ADMIN_TOKEN_TEXT_LEN + 2], hash_hex[2 * SHA256_DIGEST_LENGTH + 1], path[PATH_MAX];
+    char text[ADMIN_TOKEN_TEXT_LEN + 2], hash_hex[2 * SHA256_DIGEST_LENGTH + 1];
     int rc = LC_E_CRYPTO;
 
     if (RAND_bytes(raw, sizeof(raw)) != 1) {
@@ -85,14 +84,11 @@ int admin_token_rotate(struct store *store, char out_text[ADMIN_TOKEN_TEXT_LEN +
     base64url(text, raw);
     SHA256((const unsigned char *)text, ADMIN_TOKEN_TEXT_LEN, digest);
     digest_hex(hash_hex, digest);
-    if (snprintf(path, sizeof(path), "%s/%s", state_dir, ADMIN_TOKEN_FILE) >= (int)sizeof(path)) {
-        rc = lc_fail(err, LC_E_IO, "state_dir %.60s... is too long", state_dir);
-        goto out;
-    }
     /* The file first: a crash after it leaves the old hash, and rotating
      * again mends that; the other order could lose a token nobody saw. */
     text[ADMIN_TOKEN_TEXT_LEN] = '\n';
-    if ((rc = file_write_atomic(path, text, ADMIN_TOKEN_TEXT_LEN + 1, 0600, 0, err)) != LC_OK)
+    if ((rc = ca_state_write(state_dir, ADMIN_TOKEN_FILE, text, ADMIN_TOKEN_TEXT_LEN + 1, 0600,
+                             err)) != LC_OK)
         goto out;
     text[ADMIN_TOKEN_TEXT_LEN] = '\0';
     if ((rc = store_begin(store, err)) != LC_OK)
