@@ -2,6 +2,7 @@
 #include "ca/admin.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -138,5 +139,36 @@ int admin_token_check(struct store *store, bool *out_ok, const char *presented,
     *out_ok = CRYPTO_memcmp(digest, want, sizeof(digest)) == 0;
     OPENSSL_cleanse(digest, sizeof(digest));
 out:
+    return rc;
+}
+
+int admin_cert_revoke(struct store *store, struct store_cert *out,
+                      const uint8_t serial[STORE_SERIAL_LEN], int64_t when, struct lc_err *err)
+{
+    struct store_cert c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    if ((rc = store_begin(store, err)) != LC_OK)
+        goto out;
+    if ((rc = store_cert_get(store, &c, serial, err)) != LC_OK)
+        goto rollback;
+    if (c.revoked_at != 0) {
+        rc = lc_fail(err, LC_E_EXISTS, "this certificate is already revoked");
+        goto rollback;
+    }
+    c.revoked_at = when;
+    c.revoke_reason = 0; /* RFC 5280 5.3.1 unspecified */
+    if ((rc = store_cert_revoke(store, serial, c.revoke_reason, c.revoked_at, err)) != LC_OK ||
+        (rc = store_commit(store, err)) != LC_OK)
+        goto rollback;
+    goto out;
+rollback:
+    store_rollback(store);
+out:
+    if (rc == LC_OK || rc == LC_E_EXISTS)
+        *out = c;
+    else
+        free((void *)(uintptr_t)c.der); /* ours to free, see store_cert_get */
     return rc;
 }

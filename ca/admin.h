@@ -35,6 +35,14 @@ int admin_token_rotate(struct store *store, char out_text[ADMIN_TOKEN_TEXT_LEN +
 int admin_token_check(struct store *store, bool *out_ok, const char *presented,
                       size_t presented_len, struct lc_err *err);
 
+/* admin_cert_revoke revokes |serial| at |when| (reason unspecified) in one
+ * transaction of its own and commits it before returning. |out| receives the
+ * record as it now is; its der is the caller's to free(). LC_E_NOTFOUND when
+ * no certificate has |serial|, LC_E_EXISTS when it is already revoked (|out|
+ * then holds it too), LC_E_STORE; nothing changes on error. */
+int admin_cert_revoke(struct store *store, struct store_cert *out,
+                      const uint8_t serial[STORE_SERIAL_LEN], int64_t when, struct lc_err *err);
+
 /* admin_serial_parse reads a certificate serial written as exactly 32 hex
  * digits (either case; an optional "0x" is not accepted, nor colons) into
  * |out|. Returns false, leaving |out| untouched, for anything else. */

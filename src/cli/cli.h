@@ -69,6 +69,7 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_verb *verb
 
 /* The top-level verbs, one file each. */
 int cli_ca(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_certs(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_dns(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_name(struct cli *cli, int argc, char **argv, struct lc_err *err);

@@ -204,54 +204,30 @@ out:
     json_decref(l.list);
 }
 
-/* revoke runs the revocation of |serial| in one transaction with |a|'s lock
- * held and fills |out|. Returns true when the store changed. */
+/* revoke runs the revocation of |serial| with |a|'s lock held and fills
+ * |out|. Returns true when the store changed. */
 static bool revoke(struct http_admin *a, struct reply *out, const uint8_t serial[STORE_SERIAL_LEN])
 {
     struct store_cert c;
     struct lc_err err;
-    bool changed = false;
-    json_t *j = NULL;
+    bool changed;
+    json_t *j;
     int rc;
 
     memset(&c, 0, sizeof(c));
-    if ((rc = store_begin(a->store, &err)) != LC_OK) {
-        store_failed(out, &err);
-        goto out;
-    }
-    rc = store_cert_get(a->store, &c, serial, &err);
-    if (rc == LC_E_NOTFOUND) {
+    /* On disk before anyone hears of it: admin_cert_revoke commits. */
+    rc = admin_cert_revoke(a->store, &c, serial, (int64_t)time(NULL), &err);
+    changed = rc == LC_OK;
+    if (rc == LC_E_NOTFOUND)
         reply_problem(out, 404, "Not Found", "no certificate has this serial");
-        goto rollback;
-    }
-    if (rc != LC_OK) {
-        store_failed(out, &err);
-        goto rollback;
-    }
-    if (c.revoked_at != 0) {
+    else if (rc == LC_E_EXISTS)
         reply_problem(out, 409, "Conflict", "this certificate is already revoked");
-        goto rollback;
-    }
-    c.revoked_at = (int64_t)time(NULL);
-    c.revoke_reason = 0; /* RFC 5280 5.3.1 unspecified */
-    if ((rc = store_cert_revoke(a->store, serial, c.revoke_reason, c.revoked_at, &err)) != LC_OK ||
-        !(j = cert_record(a->store, &c, &rc, &err))) {
+    else if (rc != LC_OK)
         store_failed(out, &err);
-        goto rollback;
-    }
-    /* On disk before anyone hears of it. */
-    if ((rc = store_commit(a->store, &err)) != LC_OK) {
+    else if (!(j = cert_record(a->store, &c, &rc, &err)))
         store_failed(out, &err);
-        goto rollback;
-    }
-    changed = true;
-    reply_json(out, 200, j);
-    j = NULL;
-    goto out;
-rollback:
-    store_rollback(a->store);
-out:
-    json_decref(j);
+    else
+        reply_json(out, 200, j);
     free((void *)(uintptr_t)c.der); /* ours to free, see store_cert_get */
     return changed;
 }

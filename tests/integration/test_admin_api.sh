@@ -126,6 +126,38 @@ expect_eq "the old token: 401, without a restart" \
 expect_eq "the new token: 200" "$(code -H "$(auth "$NEW")" "$API/certificates")" 200
 expect_exit "rotate-admin takes no arguments" 2 $LANCERT token rotate-admin --state "$S" extra
 
+# --- the CLI beside the daemon: certs list, certs revoke --------------------------------
+make_csr dev2 ec:prime256v1 /CN=dev2
+SERIAL2=$($LANCERT issue --state "$S" --csr "$T/dev2.csr" --ip 127.0.0.6 --json |
+    sed -n 's/.*"serial": *"\([0-9a-f]*\)".*/\1/p')
+expect_match "certs list shows it valid" "$($LANCERT certs list --state "$S")" "^$SERIAL2  valid .* 7f000006.home.arpa"
+expect_match "and the first revoked" "$($LANCERT certs list --state "$S")" "$SERIAL  revoked"
+expect_eq "certs list --name filters" \
+    "$($LANCERT certs list --state "$S" --name 7F000006.home.arpa | cut -c1-32)" "$SERIAL2"
+json=$($LANCERT certs list --state "$S" --json --name 7f000005.home.arpa | tr -d ' \n')
+expect_match "certs list --json is the API's shape" "$json" \
+    "^\{\"certificates\":\[\{.*\"serial\":\"$SERIAL\""
+expect_match "with the API's fields" "$json" '"revoked":true,"revoked_at":[0-9]+,'
+expect_match "device_id too" "$json" '"device_id":[0-9]+,"names":\["7f000005.home.arpa"\]'
+expect_exit "certs revoke of a malformed serial" 10 $LANCERT certs revoke --state "$S" nothex
+expect_exit "certs revoke of an unknown serial" 9 $LANCERT certs revoke --state "$S" \
+    0123456789abcdef0123456789abcdef
+expect_exit "certs revoke" 0 $LANCERT certs revoke --state "$S" "$SERIAL2"
+expect_exit "certs revoke again" 8 $LANCERT certs revoke --state "$S" "$SERIAL2"
+expect_eq "the API sees it: 409" "$(code -X POST -H "$(auth "$NEW")" "$API/certificates/$SERIAL2/revoke")" 409
+kill -USR1 "$DAEMON_PID"
+want=$(printf '%s' "$SERIAL2" | tr a-f A-F)
+i=0
+while :; do
+    curl -s -o "$T/crl.der" "http://127.0.0.1:$HTTP_PORT/crl"
+    openssl crl -inform DER -in "$T/crl.der" -noout -text 2>/dev/null | tr -d ' :' |
+        grep -q "SerialNumber$want" && break
+    [ $i -ge 50 ] && fail "the CRL did not list $SERIAL2 within 5 s of SIGUSR1"
+    sleep 0.1
+    i=$((i + 1))
+done
+ok "after SIGUSR1 the CRL lists the serial the CLI revoked"
+
 stop_daemon || fail "lancertd did not stop cleanly"
 grep -q -- "$TOKEN\|$NEW" "$T/daemon.log" && fail "a token is in the daemon log"
 ok "no token in the daemon log"
