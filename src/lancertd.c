@@ -482,11 +482,8 @@ int main(int argc, char **argv)
             reload(&st);
             continue;
         }
-        if (sig == SIGUSR1) {
-            refresh_crl(&st);
-            continue;
-        }
-        if (time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
+        /* No continue: revocations in a row must not starve the renewal below. */
+        if (sig == SIGUSR1 || time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
             refresh_crl(&st);
         if ((int64_t)time(NULL) >= st.gateway_renew_at)
             renew_gateway(&st);

@@ -47,19 +47,24 @@ static bool path_matches(const char *pattern, const char *path, const char **out
 {
     const char *star = strchr(pattern, '*');
     size_t head, tail, path_len = strlen(path), seg;
-    if (!star)
-        return strcmp(pattern, path) == 0;
+    bool ok = false;
+    if (!star) {
+        ok = strcmp(pattern, path) == 0;
+        goto out;
+    }
     head = (size_t)(star - pattern);
     tail = strlen(star + 1);
     if (path_len <= head + tail || strncmp(pattern, path, head) != 0 ||
         strcmp(star + 1, path + path_len - tail) != 0)
-        return false;
+        goto out;
     seg = path_len - head - tail;
     if (memchr(path + head, '/', seg))
-        return false;
+        goto out;
     *out_param = path + head;
     *out_param_len = seg;
-    return true;
+    ok = true;
+out:
+    return ok;
 }
 
 const char *route_query_arg(const struct route_request *req, const char *key)
