@@ -563,6 +563,24 @@ int ca_init_root(const char *dir, const struct ca_constraints *c, bool force, st
     return rc;
 }
 
+int ca_state_write(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+                   struct lc_err *err)
+{
+    char path[PATH_MAX];
+    int lock = -1, rc;
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+        rc = lc_fail(err, LC_E_IO, "the path of %s in %.60s... is too long", name, dir);
+        goto out;
+    }
+    if ((rc = lock_dir(&lock, dir, err)) != LC_OK)
+        goto out;
+    rc = file_write_atomic(path, data, len, mode, 0, err);
+out:
+    if (lock >= 0)
+        close(lock);
+    return rc;
+}
+
 int ca_make_csr(char **out_pem, const char *dir, const struct ca_constraints *c,
                 struct lc_err *err)
 {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -67,6 +68,12 @@ int ca_import(const char *dir, const char *cert_pem, size_t cert_len, const char
  * |dir|, so one process never sees or repairs another's install half-done.
  * The caller frees the result with ca_free. */
 int ca_load(struct ca **out, const char *dir, struct lc_err *err);
+
+/* ca_state_write replaces |dir|/|name| with |len| bytes (file_write_atomic,
+ * |mode|) while holding the lock on |dir|: ca_load removes temporary files a
+ * crash left there, and without the lock it could remove this one mid-write. */
+int ca_state_write(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+                   struct lc_err *err);
 
 /* ca_free releases |ca| and wipes its key; NULL is fine. */
 void ca_free(struct ca *ca);

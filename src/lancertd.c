@@ -43,6 +43,7 @@ struct daemon_state {
     struct issuer issuer;
     struct http_plain *plain;
     struct http_https *https;
+    struct http_admin *admin; /* its own store handle: admin requests run on the HTTPS threads */
     int64_t gateway_renew_at; /* when the gateway's certificate is due */
     struct dns_records *records;
     struct dns_updater *updater; /* its own store handle: updates run on the DNS threads */
@@ -342,6 +343,16 @@ static void refresh_crl(struct daemon_state *st)
         log_msg(LOG_ERR, "refreshing the CRL: %s", err.msg);
 }
 
+/* crl_stale is the admin API's word that a revocation was committed: it
+ * wakes the main loop (SIGUSR1 is blocked in every thread and taken by
+ * sigtimedwait), which rebuilds and republishes the CRL. Signals coalesce,
+ * and a rebuild reads every revocation committed before it. */
+static void crl_stale(void *ctx)
+{
+    (void)ctx;
+    kill(getpid(), SIGUSR1);
+}
+
 /* renew_gateway runs on the tick when the gateway's certificate is due. A
  * failure is retried a tick later; the listener keeps the current one. */
 static void renew_gateway(struct daemon_state *st)
@@ -417,6 +428,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -427,7 +439,9 @@ int main(int argc, char **argv)
         goto fail;
     /* The gateway's certificate is issued as the service user, after the
      * store is open; the listener gets it before the daemon says it is ready. */
-    if ((rc = http_https_start(&st.https, https_fds, n_https, &err)) != LC_OK) {
+    if ((rc = http_admin_new(&st.admin, st.conf.state_dir, crl_stale, NULL, &err)) != LC_OK)
+        goto fail;
+    if ((rc = http_https_start(&st.https, https_fds, n_https, st.admin, &err)) != LC_OK) {
         n_https = 0;
         goto fail;
     }
@@ -468,7 +482,8 @@ int main(int argc, char **argv)
             reload(&st);
             continue;
         }
-        if (time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
+        /* No continue: revocations in a row must not starve the renewal below. */
+        if (sig == SIGUSR1 || time(NULL) - http_plain_crl_made_at(st.plain) >= CRL_REFRESH_S)
             refresh_crl(&st);
         if ((int64_t)time(NULL) >= st.gateway_renew_at)
             renew_gateway(&st);
@@ -489,6 +504,7 @@ out:
     dns_server_stop(st.dns);
     dns_updater_free(st.updater);
     http_https_stop(st.https);
+    http_admin_free(st.admin);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);

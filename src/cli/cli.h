@@ -69,10 +69,12 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_verb *verb
 
 /* The top-level verbs, one file each. */
 int cli_ca(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_certs(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_dns(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_name(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_status(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_token(struct cli *cli, int argc, char **argv, struct lc_err *err);
 
 /* A help text was printed: the verb succeeded but did nothing else. */
 #define CLI_HELP_SHOWN (-1)

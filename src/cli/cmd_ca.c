@@ -5,12 +5,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "ca/admin.h"
 #include "ca/ca.h"
 #include "cli/cli.h"
 #include "core/file.h"
+#include "store/store.h"
 
 enum { OPT_ZONE = OPT_VERB_BASE, OPT_ALLOW, OPT_FORCE, OPT_DER, OPT_OUT, OPT_CERT, OPT_CHAIN };
 
@@ -133,11 +136,13 @@ static int ca_init(struct cli *cli, int argc, char **argv, struct lc_err *err)
     bool force = false;
     struct ca_constraints c;
     struct ca *ca = NULL;
-    char allow[512], fp[CA_FINGERPRINT_LEN];
+    struct store *store = NULL;
+    char allow[512], fp[CA_FINGERPRINT_LEN], token[ADMIN_TOKEN_TEXT_LEN + 1] = "";
     int rc = parse_ca_opts(cli, argc, argv,
                            "usage: lancert ca init [--zone ZONE] [--allow CIDR]... [--force]\n"
                            "Make a new root CA (ECDSA P-256, 10 years) name-constrained to the zone\n"
-                           "and the allowed address ranges. Refuses to replace a CA without --force.\n"
+                           "and the allowed address ranges, and a new admin token (printed once,\n"
+                           "kept in admin.token). Refuses to replace a CA without --force.\n"
                            "  --zone ZONE     the local zone (default home.arpa)\n"
                            "  --allow CIDR    an allowed range; repeat for more (default: RFC 1918 and fc00::/7)\n"
                            "  --force         replace an existing CA (certificates it issued stop verifying)\n",
@@ -145,20 +150,27 @@ static int ca_init(struct cli *cli, int argc, char **argv, struct lc_err *err)
     if (rc != LC_OK)
         return rc;
     constraints_from_conf(&c, &cli->conf);
-    if ((rc = ca_init_root(cli->conf.state_dir, &c, force, err)) != LC_OK)
-        return rc;
-    if ((rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK)
-        return rc;
+    if ((rc = ca_init_root(cli->conf.state_dir, &c, force, err)) != LC_OK ||
+        (rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK ||
+        (rc = store_open(&store, cli->conf.state_dir, err)) != LC_OK ||
+        (rc = admin_token_rotate(store, token, cli->conf.state_dir, err)) != LC_OK)
+        goto out;
     ca_fingerprint(fp, ca_cert(ca));
     prefix_set_format(allow, sizeof(allow), &c.allow);
     if (cli->json) {
-        rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "state_dir", cli->conf.state_dir,
-                                      "zone", c.zone, "allow", allow, "sha256_fingerprint", fp),
+        rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s}", "state_dir", cli->conf.state_dir,
+                                      "zone", c.zone, "allow", allow, "sha256_fingerprint", fp,
+                                      "admin_token", token),
                             err);
     } else {
-        printf("made a root CA in %s\n  zone:        %s\n  allowed:     %s\n  fingerprint: SHA256 %s\n",
-               cli->conf.state_dir, c.zone, allow, fp);
+        printf("made a root CA in %s\n  zone:        %s\n  allowed:     %s\n  fingerprint: SHA256 %s\n"
+               "  admin token: %s\n  (base64url; shown once, kept in %s/" ADMIN_TOKEN_FILE
+               " for the CLI on the gateway)\n",
+               cli->conf.state_dir, c.zone, allow, fp, token, cli->conf.state_dir);
     }
+out:
+    OPENSSL_cleanse(token, sizeof(token));
+    store_free(store);
     ca_free(ca);
     return rc;
 }

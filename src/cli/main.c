@@ -8,10 +8,12 @@
 
 static const struct cli_verb verbs[] = {
     {"ca", cli_ca, "the certificate authority: init, show, export, csr, import"},
+    {"certs", cli_certs, "certificates in the store: certs list, revoke"},
     {"dns", cli_dns, "TSIG keys for DNS UPDATE: dns key create, list, delete"},
     {"issue", cli_issue, "issue a certificate for a CSR"},
     {"name", cli_name, "hex names: encode an address, decode a name"},
     {"status", cli_status, "what the state directory holds"},
+    {"token", cli_token, "the admin token: token rotate-admin"},
 };
 
 static void usage(FILE *out)

@@ -58,6 +58,7 @@ struct http_https {
     pthread_rwlock_t lock;
     struct https_snapshot *current; /* NULL until the first publish */
     struct https_snapshot *retired; /* newest first */
+    struct http_admin *admin;       /* borrowed; NULL: no admin API */
 };
 
 /* One request's state, the request context libmicrohttpd keeps for us. */
@@ -157,6 +158,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct repl
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (r->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->www_authenticate)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
     ok = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -237,6 +240,11 @@ static bool first_call(struct http_https *srv, struct MHD_Connection *conn, enum
     return false;
 }
 
+static const char *query_arg(void *conn, const char *key)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -278,6 +286,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .path = url,
         .body = req->body,
         .body_len = req->body_len,
+        .authorization =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .query_arg = query_arg,
+        .query_ctx = conn,
+        .admin = srv->admin,
     };
     struct reply r;
     route_dispatch(&r, &rreq);
@@ -301,7 +314,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
-int http_https_start(struct http_https **out, const int *fds, size_t n_fds, struct lc_err *err)
+int http_https_start(struct http_https **out, const int *fds, size_t n_fds,
+                     struct http_admin *admin, struct lc_err *err)
 {
     struct http_https *srv;
     if (serving) {
@@ -315,6 +329,7 @@ int http_https_start(struct http_https **out, const int *fds, size_t n_fds, stru
         return lc_fail(err, LC_E_NOMEM, "out of memory");
     }
     pthread_rwlock_init(&srv->lock, NULL);
+    srv->admin = admin;
     serving = srv;
     if (n_fds > HTTPS_MAX_LISTENERS)
         n_fds = HTTPS_MAX_LISTENERS;

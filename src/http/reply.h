@@ -12,6 +12,7 @@ struct reply {
     char *body;       /* owned; freed by reply_cleanup */
     size_t body_len;
     char allow[48]; /* for 405: the methods the path takes, "GET, HEAD" */
+    const char *www_authenticate; /* for 401: a static challenge, or NULL */
 };
 
 /* reply_json sets |r| to |status| with the compact JSON of |json| (a jansson

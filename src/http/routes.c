@@ -20,8 +20,11 @@ static void healthz(struct reply *out, const struct route_request *req)
     reply_json(out, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* A "*" in a path matches one non-empty segment, handed to the handler. */
 static const struct route routes[] = {
     {"/healthz", "GET", healthz},
+    {"/api/v1/certificates", "GET", http_admin_certs_list},
+    {"/api/v1/certificates/*/revoke", "POST", http_admin_cert_revoke},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -37,13 +40,47 @@ static void printable(char *out, size_t out_len, const char *in)
     out[i] = '\0';
 }
 
+/* path_matches compares |path| with |pattern|, where one "*" stands for one
+ * non-empty segment without '/', returned in |*out_param|, |*out_param_len|. */
+static bool path_matches(const char *pattern, const char *path, const char **out_param,
+                         size_t *out_param_len)
+{
+    const char *star = strchr(pattern, '*');
+    size_t head, tail, path_len = strlen(path), seg;
+    bool ok = false;
+    if (!star) {
+        ok = strcmp(pattern, path) == 0;
+        goto out;
+    }
+    head = (size_t)(star - pattern);
+    tail = strlen(star + 1);
+    if (path_len <= head + tail || strncmp(pattern, path, head) != 0 ||
+        strcmp(star + 1, path + path_len - tail) != 0)
+        goto out;
+    seg = path_len - head - tail;
+    if (memchr(path + head, '/', seg))
+        goto out;
+    *out_param = path + head;
+    *out_param_len = seg;
+    ok = true;
+out:
+    return ok;
+}
+
+const char *route_query_arg(const struct route_request *req, const char *key)
+{
+    return req->query_arg ? req->query_arg(req->query_ctx, key) : NULL;
+}
+
 /* allow_for writes the methods |path| takes, for the Allow header. */
 static void allow_for(char *out, size_t out_len, const char *path)
 {
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < N_ROUTES; i++) {
-        if (strcmp(routes[i].path, path) != 0)
+        const char *param;
+        size_t param_len;
+        if (!path_matches(routes[i].path, path, &param, &param_len))
             continue;
         int n = snprintf(out + used, out_len - used, "%s%s%s", used ? ", " : "", routes[i].method,
                          strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
@@ -57,19 +94,22 @@ void route_dispatch(struct reply *out, const struct route_request *req)
 {
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     const struct route *path_match = NULL, *match = NULL;
+    struct route_request r = *req;
     char detail[160], path[101], meth[21];
     memset(out, 0, sizeof(*out));
     printable(path, sizeof(path), req->path);
     printable(meth, sizeof(meth), req->method);
+    r.param = NULL;
+    r.param_len = 0;
     for (size_t i = 0; i < N_ROUTES && !match; i++) {
-        if (strcmp(routes[i].path, req->path) != 0)
+        if (!path_matches(routes[i].path, req->path, &r.param, &r.param_len))
             continue;
         path_match = &routes[i];
         if (strcmp(routes[i].method, method) == 0)
             match = &routes[i];
     }
     if (match) {
-        match->handler(out, req);
+        match->handler(out, &r);
     } else if (path_match) {
         snprintf(detail, sizeof(detail), "%.60s does not take %s", path, meth);
         reply_problem(out, 405, "Method Not Allowed", detail);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/admin.h"
 #include "http/reply.h"
 
 /* What a handler gets: the decoded path, the method and the body, capped at
@@ -16,11 +17,24 @@ struct route_request {
     const char *path;
     const uint8_t *body;
     size_t body_len;
+    const char *authorization;  /* the Authorization header, NULL without one */
+    /* query_arg returns the decoded query argument |key| or NULL; NULL itself
+     * when the request has no query. */
+    const char *(*query_arg)(void *query_ctx, const char *key);
+    void *query_ctx;
+    struct http_admin *admin;   /* the admin API; NULL when it is not served */
+    /* Set by route_dispatch: the path segment a "*" in the route matched
+     * (inside |path|, not NUL-terminated). */
+    const char *param;
+    size_t param_len;
 };
 
 #define ROUTE_MAX_BODY (64 * 1024)
 
 typedef void (*route_handler)(struct reply *out, const struct route_request *req);
+
+/* route_query_arg is |req|'s query argument |key|, or NULL. */
+const char *route_query_arg(const struct route_request *req, const char *key);
 
 /* route_dispatch finds |req|'s route and runs it into |out|: 404 for an
  * unknown path, 405 (with |out|->allow) for a method the path does not take,

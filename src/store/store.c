@@ -96,6 +96,9 @@ enum stmt_id {
     ST_DNS_KEY_GET,
     ST_DNS_KEY_DELETE,
     ST_DNS_KEYS_ALL,
+    ST_CERT_NAMES,
+    ST_META_GET,
+    ST_META_SET,
     ST_COUNT_
 };
 
@@ -145,6 +148,10 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_DNS_KEY_DELETE] = "DELETE FROM dns_keys WHERE name = ?1",
     [ST_DNS_KEYS_ALL] = "SELECT k.name, k.algorithm, NULL, k.device_id, k.created, d.status "
                         "FROM dns_keys k LEFT JOIN devices d ON d.id = k.device_id ORDER BY k.name",
+    [ST_CERT_NAMES] = "SELECT name FROM cert_names WHERE serial = ?1 ORDER BY name",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 };
 
 struct store {
@@ -773,5 +780,56 @@ int store_dns_keys_each(struct store *s, store_dns_key_fn fn, void *ctx, struct 
     if (rc == LC_OK && step != SQLITE_DONE)
         rc = fail_db(s, err, "listing DNS keys");
     sqlite3_reset(st);
+    return rc;
+}
+
+int store_meta_get(struct store *s, char *out, size_t out_len, const char *key, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_META_GET];
+    int rc, step;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        size_t n = v ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+        if (!v || n >= out_len) {
+            rc = lc_fail(err, LC_E_STORE, "meta value %s is missing or too long", key);
+        } else {
+            memcpy(out, v, n + 1);
+            rc = LC_OK;
+        }
+    } else if (step == SQLITE_DONE) {
+        rc = lc_fail(err, LC_E_NOTFOUND, "the store has no %s", key);
+    } else {
+        rc = fail_db(s, err, "reading a meta value");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_META_SET];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    return run_stmt(s, ST_META_SET, err, "writing a meta value");
+}
+
+int store_cert_names_each(struct store *s, const uint8_t serial[STORE_SERIAL_LEN],
+                          store_cert_name_fn fn, void *ctx, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_CERT_NAMES];
+    int rc = LC_OK, step;
+    sqlite3_bind_blob(st, 1, serial, STORE_SERIAL_LEN, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name && (rc = fn(ctx, name)) != 0)
+            break;
+    }
+    if (rc == LC_OK && step != SQLITE_DONE)
+        rc = fail_db(s, err, "listing a certificate's names");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
 }

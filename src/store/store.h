@@ -96,6 +96,15 @@ enum store_cert_filter {
 int store_cert_each(struct store *s, enum store_cert_filter filter, const char *arg_name,
                     int64_t arg_time, store_cert_fn fn, void *ctx, struct lc_err *err);
 
+/* A visitor for store_cert_names_each: one name, valid only during the call.
+ * A non-zero return stops the walk and is returned. */
+typedef int (*store_cert_name_fn)(void *ctx, const char *name);
+
+/* store_cert_names_each visits the DNS names certificate |serial| carries,
+ * in order. It may run inside a store_cert_each visitor. */
+int store_cert_names_each(struct store *s, const uint8_t serial[STORE_SERIAL_LEN],
+                          store_cert_name_fn fn, void *ctx, struct lc_err *err);
+
 /* A visitor for store_names_each: one friendly name and its addresses
  * (raw 4 or 16 bytes each), valid only during the call. */
 typedef int (*store_name_fn)(void *ctx, const char *name, const uint8_t *const *addrs,
@@ -170,6 +179,16 @@ typedef int (*store_dns_key_fn)(void *ctx, const struct store_dns_key *k);
 
 /* store_dns_keys_each visits every key by name. */
 int store_dns_keys_each(struct store *s, store_dns_key_fn fn, void *ctx, struct lc_err *err);
+
+/* ---- meta: small named values (table meta) ------------------------------- */
+
+/* store_meta_get copies the value of |key| into |out| (NUL-terminated);
+ * LC_E_NOTFOUND when there is none, LC_E_STORE when it does not fit. */
+int store_meta_get(struct store *s, char *out, size_t out_len, const char *key, struct lc_err *err);
+
+/* store_meta_set sets |key| to |value|, inside the caller's transaction if
+ * one is open. */
+int store_meta_set(struct store *s, const char *key, const char *value, struct lc_err *err);
 
 /* store_count returns the number of rows in one of "certs", "devices",
  * "names", "tokens". */
