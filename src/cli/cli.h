@@ -50,6 +50,10 @@ struct cli_opts {
  * unknown options itself; its first call for a verb resets getopt. */
 int cli_opt_next(struct cli *cli, struct cli_opts *o, int *rc, struct lc_err *err);
 
+/* cli_opt_common_only parses the options of a verb that has none of its
+ * own: LC_OK (operands start at optind), CLI_HELP_SHOWN, or an error. */
+int cli_opt_common_only(struct cli *cli, struct cli_opts *o, struct lc_err *err);
+
 /* cli_opt_refuse makes the error for an option this verb does not take. */
 int cli_opt_refuse(const struct cli_opts *o, struct lc_err *err);
 

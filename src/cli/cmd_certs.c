@@ -127,7 +127,7 @@ static int certs_revoke(struct cli *cli, int argc, char **argv, struct lc_err *e
     struct store_cert c;
     uint8_t serial[STORE_SERIAL_LEN];
     char shown[ADMIN_SERIAL_HEX_LEN + 1];
-    int opt, rc = LC_OK;
+    int rc = LC_OK;
 
     memset(&c, 0, sizeof(c));
     struct cli_opts o = {argc, argv, longopts,
@@ -136,12 +136,8 @@ static int certs_revoke(struct cli *cli, int argc, char **argv, struct lc_err *e
                          "it). A running lancertd lists it in its CRL at its next hourly rebuild,\n"
                          "or at once after 'kill -USR1' (the admin API does that itself).\n",
                          false};
-    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
-        if (opt == CLI_OPT_STOP)
-            goto out;
-        rc = cli_opt_refuse(&o, err);
+    if ((rc = cli_opt_common_only(cli, &o, err)) != LC_OK)
         goto out;
-    }
     if (optind + 1 != argc) {
         rc = lc_fail(err, LC_E_USAGE, "'lancert certs revoke' takes one SERIAL");
         goto out;

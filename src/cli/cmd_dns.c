@@ -209,12 +209,9 @@ static int key_list(struct cli *cli, int argc, char **argv, struct lc_err *err)
                          false};
     struct list_ctx l = {NULL};
     struct store *store = NULL;
-    int opt, rc = LC_OK;
-    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
-        if (opt == CLI_OPT_STOP)
-            return rc;
-        return cli_opt_refuse(&o, err);
-    }
+    int rc = LC_OK;
+    if ((rc = cli_opt_common_only(cli, &o, err)) != LC_OK)
+        return rc;
     if (optind < argc)
         return lc_fail(err, LC_E_USAGE, "'lancert dns key list' takes no arguments");
     if ((rc = store_open(&store, cli->conf.state_dir, err)) != LC_OK)
@@ -249,12 +246,9 @@ static int key_delete(struct cli *cli, int argc, char **argv, struct lc_err *err
                          false};
     char name[LC_NAME_MAX + 1];
     struct store *store = NULL;
-    int opt, rc = LC_OK;
-    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
-        if (opt == CLI_OPT_STOP)
-            return rc;
-        return cli_opt_refuse(&o, err);
-    }
+    int rc = LC_OK;
+    if ((rc = cli_opt_common_only(cli, &o, err)) != LC_OK)
+        return rc;
     if (optind != argc - 1)
         return lc_fail(err, LC_E_USAGE, "'lancert dns key delete' takes one key name");
     if ((rc = name_normalize(name, argv[optind], strlen(argv[optind]), err)) != LC_OK)

@@ -15,18 +15,15 @@ int cli_status(struct cli *cli, int argc, char **argv, struct lc_err *err)
     struct ca *ca = NULL;
     struct store *store = NULL;
     char fp[CA_FINGERPRINT_LEN];
-    int opt, rc = LC_OK;
+    int rc = LC_OK;
 
     struct cli_opts o = {argc, argv, longopts,
                          "usage: lancert status [--json]\nShow the CA fingerprint and how many "
                          "devices, names, certificates and tokens the store holds, after an "
                          "integrity check of the store.\n",
                          false};
-    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
-        if (opt == CLI_OPT_STOP)
-            return rc;
-        return cli_opt_refuse(&o, err);
-    }
+    if ((rc = cli_opt_common_only(cli, &o, err)) != LC_OK)
+        return rc;
     if (optind < argc)
         return lc_fail(err, LC_E_USAGE, "'lancert status' takes no arguments");
     if ((rc = ca_load(&ca, cli->conf.state_dir, err)) != LC_OK ||

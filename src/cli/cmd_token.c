@@ -15,7 +15,7 @@ static int token_rotate_admin(struct cli *cli, int argc, char **argv, struct lc_
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     struct store *store = NULL;
     char token[ADMIN_TOKEN_TEXT_LEN + 1] = "";
-    int opt, rc = LC_OK;
+    int rc = LC_OK;
 
     struct cli_opts o = {argc, argv, longopts,
                          "usage: lancert token rotate-admin [--json]\n"
@@ -23,12 +23,8 @@ static int token_rotate_admin(struct cli *cli, int argc, char **argv, struct lc_
                          "and keep it in admin.token (mode 0600) in the state directory. The old\n"
                          "token stops working at once, also in a running lancertd.\n",
                          false};
-    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
-        if (opt == CLI_OPT_STOP)
-            goto out;
-        rc = cli_opt_refuse(&o, err);
+    if ((rc = cli_opt_common_only(cli, &o, err)) != LC_OK)
         goto out;
-    }
     if (optind < argc) {
         rc = lc_fail(err, LC_E_USAGE, "'lancert token rotate-admin' takes no arguments");
         goto out;

@@ -16,6 +16,14 @@ int cli_opt_refuse(const struct cli_opts *o, struct lc_err *err)
                    what);
 }
 
+int cli_opt_common_only(struct cli *cli, struct cli_opts *o, struct lc_err *err)
+{
+    int rc = LC_OK, opt = cli_opt_next(cli, o, &rc, err);
+    if (opt == -1)
+        return LC_OK;
+    return opt == CLI_OPT_STOP ? rc : cli_opt_refuse(o, err);
+}
+
 int cli_opt_next(struct cli *cli, struct cli_opts *o, int *rc, struct lc_err *err)
 {
     if (!o->started) {
