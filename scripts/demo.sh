@@ -38,6 +38,7 @@ lancert demo gateway
 
 Open in a browser:
   http://127.0.0.1:8080/            the landing page: fingerprint and install steps
+  https://127.0.0.1:8443/healthz    the HTTPS listener (trust $state/ca.pem first)
 
 Try:
   curl -si -H 'Host: 192.168.1.23' 'http://127.0.0.1:8080/admin?x=1' | grep -i location
@@ -50,9 +51,15 @@ Try:
   ./lancert --config $conf issue --csr dev.csr > dev.pem
   openssl verify -CAfile $state/ca.pem dev.pem
   ./lancert --config $conf status
+  dig +short -p 5300 @127.0.0.1 c0a80117.home.arpa          -> 192.168.1.23
+  dig +short -p 5300 @127.0.0.1 _lancert._tcp.home.arpa SRV
+  curl --cacert $state/ca.pem --resolve gateway.home.arpa:8443:127.0.0.1 \\
+      https://gateway.home.arpa:8443/healthz
+  curl --cacert $state/ca.pem --resolve gateway.home.arpa:8443:127.0.0.1 \\
+      -H "Authorization: Bearer \$(cat $state/admin.token)" https://gateway.home.arpa:8443/api/v1/certificates
 
-Not built yet: the DNS responder (dns_listen), the HTTPS listener with the
-REST API and ACME (https_listen). Ctrl-C stops the gateway.
+Not built yet: enrolment over the REST API, ACME, the web UI. Ctrl-C stops
+the gateway.
 
 MSG
 exec ./lancertd --foreground --config "$conf"
