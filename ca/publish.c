@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 int publication_build(struct ca_publication **out, struct issuer *is, struct lc_err *err)
@@ -34,6 +35,11 @@ int publication_build(struct ca_publication **out, struct issuer *is, struct lc_
     pub->root_pem_len = (size_t)pem_len;
     memcpy(pub->root_der, der, (size_t)der_len);
     pub->root_der_len = (size_t)der_len;
+    if (!(pub->root_der_b64 = malloc(4 * (((size_t)der_len + 2) / 3) + 1))) {
+        rc = lc_fail(err, LC_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    EVP_EncodeBlock((unsigned char *)pub->root_der_b64, der, der_len);
     ca_fingerprint(pub->fingerprint, root);
     pub->constraints = *ca_get_constraints(is->ca);
     if ((rc = issuer_crl(is, &pub->crl_der, &pub->crl_der_len, err)) != LC_OK)
@@ -56,6 +62,7 @@ void publication_free(struct ca_publication *pub)
         return;
     free(pub->root_pem);
     free(pub->root_der);
+    free(pub->root_der_b64);
     OPENSSL_free(pub->crl_der);
     free(pub);
 }

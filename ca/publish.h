@@ -16,6 +16,7 @@ struct ca_publication {
     size_t root_pem_len;
     uint8_t *root_der;
     size_t root_der_len;
+    char *root_der_b64; /* the DER in base64, one line (for /ca.mobileconfig) */
     char fingerprint[CA_FINGERPRINT_LEN]; /* SHA-256 of the root, "AB:CD:…" */
     struct ca_constraints constraints;    /* what the CA certificate permits */
     uint8_t *crl_der;

@@ -7,5 +7,7 @@
 
 extern const unsigned char web_landing_html[];
 extern const size_t web_landing_html_len;
+extern const unsigned char web_mobileconfig_xml[];
+extern const size_t web_mobileconfig_xml_len;
 
 #endif

@@ -27,6 +27,8 @@ struct plain_content {
     struct ca_publication *pub;
     char *landing;
     size_t landing_len;
+    char *mobileconfig; /* an Apple configuration profile holding the root */
+    size_t mobileconfig_len;
 };
 
 struct http_plain {
@@ -42,6 +44,7 @@ static void content_free(struct plain_content *c)
         return;
     publication_free(c->pub);
     free(c->landing);
+    free(c->mobileconfig);
     free(c);
 }
 
@@ -78,7 +81,8 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status
 static int is_fixed_path(const char *path)
 {
     return strcmp(path, "/") == 0 || strcmp(path, "/ca.pem") == 0 ||
-           strcmp(path, "/ca.crt") == 0 || strcmp(path, "/crl") == 0;
+           strcmp(path, "/ca.crt") == 0 || strcmp(path, "/crl") == 0 ||
+           strcmp(path, "/ca.mobileconfig") == 0;
 }
 
 static enum MHD_Result serve_fixed(struct MHD_Connection *conn, const struct plain_content *c,
@@ -93,6 +97,9 @@ static enum MHD_Result serve_fixed(struct MHD_Connection *conn, const struct pla
     if (strcmp(path, "/ca.crt") == 0)
         return respond(conn, MHD_HTTP_OK, "application/x-x509-ca-cert", c->pub->root_der,
                        c->pub->root_der_len, NULL);
+    if (strcmp(path, "/ca.mobileconfig") == 0)
+        return respond(conn, MHD_HTTP_OK, "application/x-apple-aspen-config", c->mobileconfig,
+                       c->mobileconfig_len, NULL);
     return respond(conn, MHD_HTTP_OK, "application/pkix-crl", c->pub->crl_der, c->pub->crl_der_len,
                    NULL);
 }
@@ -208,6 +215,43 @@ int http_plain_start(struct http_plain **out, const int *fds, size_t n_fds, stru
     return LC_OK;
 }
 
+/* profile_uuid writes a UUID made from 32 hex digits of the root's
+ * fingerprint, starting at digit |from|: the same root always gives the same
+ * profile, so installing it again replaces it instead of adding a copy. */
+static void profile_uuid(char out[37], const char *fingerprint, size_t from)
+{
+    char hex[64];
+    size_t n = 0;
+    for (const char *p = fingerprint; *p && n < sizeof(hex); p++)
+        if (*p != ':')
+            hex[n++] = (char)(*p >= 'A' && *p <= 'F' ? *p | 0x20 : *p);
+    for (size_t i = 0, o = 0; i < 32; i++) {
+        if (i == 8 || i == 12 || i == 16 || i == 20)
+            out[o++] = '-';
+        out[o++] = from + i < n ? hex[from + i] : '0';
+    }
+    out[14] = '4'; /* version 4 and the RFC 4122 variant, as Apple expects */
+    out[19] = "89ab"[out[19] % 4];
+    out[36] = '\0';
+}
+
+static int render_mobileconfig(struct plain_content *c, const char *allow, struct lc_err *err)
+{
+    char uuid_cert[37], uuid_profile[37];
+    profile_uuid(uuid_cert, c->pub->fingerprint, 0);
+    profile_uuid(uuid_profile, c->pub->fingerprint, 32);
+    const struct page_var vars[] = {
+        {"der_base64", c->pub->root_der_b64},
+        {"zone", c->pub->constraints.zone},
+        {"allow", allow},
+        {"fingerprint", c->pub->fingerprint},
+        {"uuid_cert", uuid_cert},
+        {"uuid_profile", uuid_profile},
+    };
+    return page_render(&c->mobileconfig, &c->mobileconfig_len, (const char *)web_mobileconfig_xml,
+                       web_mobileconfig_xml_len, vars, sizeof(vars) / sizeof(vars[0]), err);
+}
+
 int http_plain_publish(struct http_plain *srv, const struct lc_conf *conf,
                        struct ca_publication *pub, struct lc_err *err)
 {
@@ -231,6 +275,8 @@ int http_plain_publish(struct http_plain *srv, const struct lc_conf *conf,
     };
     rc = page_render(&c->landing, &c->landing_len, (const char *)web_landing_html,
                      web_landing_html_len, vars, sizeof(vars) / sizeof(vars[0]), err);
+    if (rc == LC_OK)
+        rc = render_mobileconfig(c, allow, err);
     if (rc != LC_OK) {
         content_free(c);
         return rc;

@@ -51,6 +51,17 @@ ct=$(curl -s -o "$T/crl.der" -w '%{content_type}' "$U/crl")
 expect_eq "/crl content type" "$ct" "application/pkix-crl"
 out=$(openssl crl -inform DER -in "$T/crl.der" -CAfile "$S/ca.pem" -noout 2>&1)
 expect_match "/crl is signed by the root" "$out" "verify OK"
+ct=$(curl -s -o "$T/profile" -w '%{content_type}' "$U/ca.mobileconfig")
+expect_eq "/ca.mobileconfig content type" "$ct" "application/x-apple-aspen-config"
+xmllint --noout "$T/profile" 2>"$T/xmlerr"
+expect_eq "the profile is well-formed XML" "$?" 0
+expect_match "a root certificate payload" "$(cat "$T/profile")" "<string>com.apple.security.root</string>"
+sed -n 's/.*<data>\(.*\)<\/data>.*/\1/p' "$T/profile" | base64 -d >"$T/profile.der"
+cmp -s "$T/profile.der" "$T/ca.der"
+expect_eq "the profile's payload is exactly the root" $? 0
+uuids=$(grep -A1 '<key>PayloadUUID</key>' "$T/profile" | sed -n 's/.*<string>\(.*\)<\/string>.*/\1/p' | sort -u | wc -l)
+expect_eq "two distinct payload UUIDs" "$uuids" 2
+expect_eq "the profile is the same on every request" "$(curl -s "$U/ca.mobileconfig" | md5sum)" "$(md5sum <"$T/profile")"
 expect_eq "HEAD works" "$(curl -s -I -o /dev/null -w '%{http_code}' "$U/ca.pem")" 200
 expect_eq "POST to a page is 405" "$(curl -s -o /dev/null -w '%{http_code}' -d x=1 "$U/")" 405
 
