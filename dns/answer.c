@@ -296,15 +296,6 @@ static bool reverse_in_scope(const struct dns_zone *z, const struct lc_addr *a)
     return false;
 }
 
-static void write_edns(struct dns_out *w, uint8_t ext_rcode)
-{
-    dns_out_bytes(w, "", 1); /* root */
-    dns_out_u16(w, DNS_T_OPT);
-    dns_out_u16(w, DNS_EDNS_PAYLOAD);
-    dns_out_u32(w, (uint32_t)ext_rcode << 24);
-    dns_out_u16(w, 0);
-}
-
 static void write_question(struct dns_out *w, const struct dns_msg *q)
 {
     if (!q->has_question)
@@ -329,7 +320,7 @@ size_t dns_answer_error(const struct dns_msg *q, int rcode, uint8_t *out, size_t
     dns_out_hdr(&w, &h);
     write_question(&w, q);
     if (q->has_edns)
-        write_edns(&w, (uint8_t)(rcode >> 4));
+        dns_out_edns(&w, (uint8_t)(rcode >> 4));
     if (w.overflow) { /* even the question does not fit: header only */
         h.qdcount = h.arcount = 0;
         dns_out_init(&w, out, out_cap);
@@ -369,7 +360,7 @@ size_t dns_answer_query(const struct dns_zone *z, const struct dns_msg *q, uint8
         return dns_answer_error(q, DNS_R_REFUSED, out, out_cap);
     }
     if (q->has_edns)
-        write_edns(&w, 0);
+        dns_out_edns(&w, 0);
     struct dns_hdr h = {q->hdr.id, reply_flags(q, rcode, true), 1, r.n_an, r.n_ns,
                         q->has_edns ? 1 : 0};
     if (w.overflow) { /* RFC 2181 9: cut to the question, say so with TC */
@@ -377,7 +368,7 @@ size_t dns_answer_query(const struct dns_zone *z, const struct dns_msg *q, uint8
         w.len = DNS_HDR_LEN;
         write_question(&w, q);
         if (q->has_edns)
-            write_edns(&w, 0);
+            dns_out_edns(&w, 0);
         h.flags |= DNS_F_TC;
         h.ancount = h.nscount = 0;
     }
@@ -385,25 +376,35 @@ size_t dns_answer_query(const struct dns_zone *z, const struct dns_msg *q, uint8
     return w.overflow ? 0 : w.len;
 }
 
+size_t dns_answer_msg(const struct dns_zone *z, const struct dns_msg *q, uint8_t *out,
+                      size_t out_cap, bool is_tcp, int64_t now)
+{
+    if (DNS_OPCODE(q->hdr.flags) != DNS_OP_QUERY)
+        return dns_answer_error(q, DNS_R_NOTIMP, out, out_cap);
+    if (q->hdr.qdcount != 1 || q->hdr.ancount != 0 || q->hdr.nscount != 0)
+        return dns_answer_error(q, DNS_R_FORMERR, out, out_cap);
+    size_t cap = is_tcp ? out_cap : dns_udp_limit(q);
+    return dns_answer_query(z, q, out, cap < out_cap ? cap : out_cap, now);
+}
+
+size_t dns_answer_parse_error(struct dns_msg *q, enum dns_parse_result pr, uint8_t *out,
+                              size_t out_cap)
+{
+    if (pr == DNS_PARSE_DROP)
+        return 0;
+    /* Nothing past the header can be trusted: answer with the bare header. */
+    q->has_question = false;
+    q->has_edns = false;
+    return dns_answer_error(q, DNS_R_FORMERR, out, out_cap);
+}
+
 size_t dns_answer_packet(const struct dns_zone *z, const uint8_t *pkt, size_t len, uint8_t *out,
                          size_t out_cap, bool is_tcp, int64_t now)
 {
     struct dns_msg q;
     q.an = q.ns = NULL;
-    switch (dns_msg_parse(&q, pkt, len, false)) {
-    case DNS_PARSE_DROP:
-        return 0;
-    case DNS_PARSE_FORMERR:
-        q.has_question = false;
-        q.has_edns = false;
-        return dns_answer_error(&q, DNS_R_FORMERR, out, out_cap);
-    case DNS_PARSE_OK:
-        break;
-    }
-    if (DNS_OPCODE(q.hdr.flags) != DNS_OP_QUERY)
-        return dns_answer_error(&q, DNS_R_NOTIMP, out, out_cap);
-    if (q.hdr.qdcount != 1 || q.hdr.ancount != 0 || q.hdr.nscount != 0)
-        return dns_answer_error(&q, DNS_R_FORMERR, out, out_cap);
-    size_t cap = is_tcp ? out_cap : dns_udp_limit(&q);
-    return dns_answer_query(z, &q, out, cap < out_cap ? cap : out_cap, now);
+    enum dns_parse_result pr = dns_msg_parse(&q, pkt, len, false);
+    if (pr != DNS_PARSE_OK)
+        return dns_answer_parse_error(&q, pr, out, out_cap);
+    return dns_answer_msg(z, &q, out, out_cap, is_tcp, now);
 }

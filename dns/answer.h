@@ -49,6 +49,16 @@ size_t dns_answer_error(const struct dns_msg *q, int rcode, uint8_t *out, size_t
 size_t dns_answer_packet(const struct dns_zone *z, const uint8_t *pkt, size_t len, uint8_t *out,
                          size_t out_cap, bool is_tcp, int64_t now);
 
+/* dns_answer_msg answers an already parsed message as dns_answer_packet
+ * does after its parse. */
+size_t dns_answer_msg(const struct dns_zone *z, const struct dns_msg *q, uint8_t *out,
+                      size_t out_cap, bool is_tcp, int64_t now);
+
+/* dns_answer_parse_error answers a message dns_msg_parse refused with |pr|:
+ * nothing for DNS_PARSE_DROP, FORMERR with the bare header otherwise. */
+size_t dns_answer_parse_error(struct dns_msg *q, enum dns_parse_result pr, uint8_t *out,
+                              size_t out_cap);
+
 /* dns_udp_limit is the response size limit for |q| over UDP. */
 size_t dns_udp_limit(const struct dns_msg *q);
 

@@ -93,39 +93,25 @@ static size_t handle(struct dns_server *s, const uint8_t *pkt, size_t len, const
                      uint8_t *out, size_t out_cap, bool is_tcp)
 {
     struct zone_box *box = atomic_load_explicit(&s->zone, memory_order_acquire);
-    if (len >= DNS_HDR_LEN && DNS_OPCODE((pkt[2] << 8) | pkt[3]) == DNS_OP_UPDATE && s->update) {
-        struct dns_rr an[DNS_MAX_RRS], ns[DNS_MAX_RRS];
-        struct dns_msg m;
+    struct dns_rr an[DNS_MAX_RRS], ns[DNS_MAX_RRS];
+    struct dns_msg m;
+    /* Only UPDATE needs its records kept; a query is parsed once, here. */
+    bool is_update = len >= DNS_HDR_LEN && DNS_OPCODE((pkt[2] << 8) | pkt[3]) == DNS_OP_UPDATE;
+    m.an = is_update ? an : NULL;
+    m.ns = is_update ? ns : NULL;
+    enum dns_parse_result pr = dns_msg_parse(&m, pkt, len, is_update);
+    if (pr != DNS_PARSE_OK)
+        return dns_answer_parse_error(&m, pr, out, out_cap);
+    /* UPDATE, and a query signed with TSIG (it gets a signed answer), go to
+     * the handler that holds the keys, one at a time. */
+    if (s->update && (is_update || (m.has_tsig && DNS_OPCODE(m.hdr.flags) == DNS_OP_QUERY))) {
         size_t n;
-        m.an = an;
-        m.ns = ns;
-        enum dns_parse_result pr = dns_msg_parse(&m, pkt, len, true);
-        if (pr == DNS_PARSE_DROP)
-            return 0;
-        if (pr == DNS_PARSE_FORMERR) {
-            m.has_question = m.has_edns = false;
-            return dns_answer_error(&m, DNS_R_FORMERR, out, out_cap);
-        }
         pthread_mutex_lock(&s->update_lock);
         n = s->update(s->update_ctx, &box->zone, &m, src, out, out_cap);
         pthread_mutex_unlock(&s->update_lock);
         return n;
     }
-    /* A query signed with TSIG gets a signed answer, from the same handler
-     * that holds the keys. Only messages with additional records can be. */
-    if (len >= DNS_HDR_LEN && s->update && (pkt[10] | pkt[11]) != 0) {
-        struct dns_msg m;
-        m.an = m.ns = NULL;
-        if (dns_msg_parse(&m, pkt, len, false) == DNS_PARSE_OK && m.has_tsig &&
-            DNS_OPCODE(m.hdr.flags) == DNS_OP_QUERY) {
-            size_t n;
-            pthread_mutex_lock(&s->update_lock);
-            n = s->update(s->update_ctx, &box->zone, &m, src, out, out_cap);
-            pthread_mutex_unlock(&s->update_lock);
-            return n;
-        }
-    }
-    return dns_answer_packet(&box->zone, pkt, len, out, out_cap, is_tcp, now_s());
+    return dns_answer_msg(&box->zone, &m, out, out_cap, is_tcp, now_s());
 }
 
 /* rrl_allow: a token count per source and second; over |limit| is dropped.

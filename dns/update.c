@@ -778,6 +778,27 @@ static int authenticate(struct req *r)
 
 /* ---- the response --------------------------------------------------------------- */
 
+/* append_tsig closes a response to |r| with its TSIG record: signed with
+ * the request's key when it verified (or only its time was off), else the
+ * unsigned error form (RFC 8945 5.3). Nothing when the request had none. */
+static bool append_tsig(struct dns_out *w, const struct req *r)
+{
+    if (!r->has_t)
+        return true;
+    if (!r->is_signed)
+        return tsig_append_unsigned(w, &r->t, r->tsig_error, r->now);
+    uint64_t now = (uint64_t)r->now & 0xffffffffffffULL;
+    struct tsig_vars v = {now, TSIG_FUDGE, r->t.vars.orig_id, r->tsig_error, 0, {0}};
+    if (r->tsig_error == TSIG_BADTIME) {
+        /* The client learns our clock from Other Data; Time Signed is its own. */
+        v.time_signed = r->t.vars.time_signed;
+        v.other_len = 6;
+        for (int i = 0; i < 6; i++)
+            v.other[i] = (uint8_t)(now >> (40 - 8 * i));
+    }
+    return tsig_sign(w, &r->key, &v, r->t.mac, r->t.mac_len, NULL);
+}
+
 static size_t respond(struct req *r, int rcode, uint8_t *out, size_t out_cap)
 {
     const struct dns_msg *q = r->q;
@@ -792,28 +813,10 @@ static size_t respond(struct req *r, int rcode, uint8_t *out, size_t out_cap)
         dns_out_u16(&w, q->qtype);
         dns_out_u16(&w, q->qclass);
     }
-    if (q->has_edns) {
-        dns_out_bytes(&w, "", 1);
-        dns_out_u16(&w, DNS_T_OPT);
-        dns_out_u16(&w, DNS_EDNS_PAYLOAD);
-        dns_out_u32(&w, 0);
-        dns_out_u16(&w, 0);
-    }
-    if (r->has_t && r->is_signed) {
-        uint64_t now = (uint64_t)r->now & 0xffffffffffffULL;
-        struct tsig_vars v = {now, TSIG_FUDGE, r->t.vars.orig_id, r->tsig_error, 0, {0}};
-        if (r->tsig_error == TSIG_BADTIME) {
-            /* The client learns our clock from Other Data; Time Signed is its own. */
-            v.time_signed = r->t.vars.time_signed;
-            v.other_len = 6;
-            for (int i = 0; i < 6; i++)
-                v.other[i] = (uint8_t)(now >> (40 - 8 * i));
-        }
-        if (!tsig_sign(&w, &r->key, &v, r->t.mac, r->t.mac_len, NULL))
-            return 0;
-    } else if (r->has_t && !tsig_append_unsigned(&w, &r->t, r->tsig_error, r->now)) {
+    if (q->has_edns)
+        dns_out_edns(&w, 0);
+    if (!append_tsig(&w, r))
         return 0;
-    }
     return w.overflow ? 0 : w.len;
 }
 
@@ -847,19 +850,7 @@ static size_t signed_query(struct dns_updater *u, const struct dns_zone *zone,
         goto out;
     dns_out_init(&w, out, limit < out_cap ? limit : out_cap);
     w.len = n;
-    if (r.has_t && r.is_signed) {
-        uint64_t t = (uint64_t)now & 0xffffffffffffULL;
-        struct tsig_vars v = {t, TSIG_FUDGE, r.t.vars.orig_id, r.tsig_error, 0, {0}};
-        if (r.tsig_error == TSIG_BADTIME) {
-            v.time_signed = r.t.vars.time_signed;
-            v.other_len = 6;
-            for (int i = 0; i < 6; i++)
-                v.other[i] = (uint8_t)(t >> (40 - 8 * i));
-        }
-        n = tsig_sign(&w, &r.key, &v, r.t.mac, r.t.mac_len, NULL) ? w.len : 0;
-    } else if (r.has_t) {
-        n = tsig_append_unsigned(&w, &r.t, r.tsig_error, now) ? w.len : 0;
-    }
+    n = append_tsig(&w, &r) ? w.len : 0;
     if (rcode != DNS_R_NOERROR) {
         addr_format(from, src);
         log_msg(LOG_INFO, "dns: signed query from %s refused (rcode %d): %s", from, rcode, r.why);

@@ -353,3 +353,12 @@ void dns_out_rr_end(struct dns_out *w, size_t rdlen_at)
     w->buf[rdlen_at] = (uint8_t)(rdlen >> 8);
     w->buf[rdlen_at + 1] = (uint8_t)rdlen;
 }
+
+void dns_out_edns(struct dns_out *w, uint8_t ext_rcode)
+{
+    dns_out_bytes(w, "", 1); /* the root name */
+    dns_out_u16(w, DNS_T_OPT);
+    dns_out_u16(w, DNS_EDNS_PAYLOAD);
+    dns_out_u32(w, (uint32_t)ext_rcode << 24); /* extended RCODE, version 0, no flags */
+    dns_out_u16(w, 0);
+}

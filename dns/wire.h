@@ -152,4 +152,8 @@ size_t dns_out_rr_begin(struct dns_out *w, const struct dns_name *owner, uint16_
                         uint16_t class, uint32_t ttl);
 void dns_out_rr_end(struct dns_out *w, size_t rdlen_at);
 
+/* dns_out_edns writes our OPT record (RFC 6891 6.1.2): a DNS_EDNS_PAYLOAD
+ * payload, version 0, the upper bits of |ext_rcode| (BADVERS is 1). */
+void dns_out_edns(struct dns_out *w, uint8_t ext_rcode);
+
 #endif
