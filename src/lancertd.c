@@ -44,6 +44,7 @@ struct daemon_state {
     struct http_plain *plain;
     struct http_https *https;
     struct http_admin *admin; /* its own store handle: admin requests run on the HTTPS threads */
+    struct http_services svc; /* what the HTTPS listener serves */
     int64_t gateway_renew_at; /* when the gateway's certificate is due */
     struct dns_records *records;
     struct dns_updater *updater; /* its own store handle: updates run on the DNS threads */
@@ -441,7 +442,8 @@ int main(int argc, char **argv)
      * store is open; the listener gets it before the daemon says it is ready. */
     if ((rc = http_admin_new(&st.admin, st.conf.state_dir, crl_stale, NULL, &err)) != LC_OK)
         goto fail;
-    if ((rc = http_https_start(&st.https, https_fds, n_https, st.admin, &err)) != LC_OK) {
+    st.svc.admin = st.admin;
+    if ((rc = http_https_start(&st.https, https_fds, n_https, &st.svc, &err)) != LC_OK) {
         n_https = 0;
         goto fail;
     }

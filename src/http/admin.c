@@ -170,7 +170,7 @@ static int add_cert(void *ctx, const struct store_cert *c)
 
 void http_admin_certs_list(struct reply *out, const struct route_request *req)
 {
-    struct http_admin *a = req->admin;
+    struct http_admin *a = req->svc->admin;
     const char *name = route_query_arg(req, "name");
     char lower[256];
     struct lc_err err;
@@ -234,7 +234,7 @@ static bool revoke(struct http_admin *a, struct reply *out, const uint8_t serial
 
 void http_admin_cert_revoke(struct reply *out, const struct route_request *req)
 {
-    struct http_admin *a = req->admin;
+    struct http_admin *a = req->svc->admin;
     uint8_t serial[STORE_SERIAL_LEN];
     bool changed = false;
     char shown[ADMIN_SERIAL_HEX_LEN + 1];

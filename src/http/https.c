@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
@@ -58,7 +61,7 @@ struct http_https {
     pthread_rwlock_t lock;
     struct https_snapshot *current; /* NULL until the first publish */
     struct https_snapshot *retired; /* newest first */
-    struct http_admin *admin;       /* borrowed; NULL: no admin API */
+    struct http_services svc;       /* borrowed services */
 };
 
 /* One request's state, the request context libmicrohttpd keeps for us. */
@@ -245,6 +248,28 @@ static const char *query_arg(void *conn, const char *key)
     return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+static const char *header_value(void *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* peer_addr reads the client's address; an IPv4-mapped IPv6 peer becomes
+ * IPv4, so a dual-stack socket sees the same address as a v4 one. */
+static bool peer_addr(struct MHD_Connection *conn, struct lc_addr *out)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    memset(out, 0, sizeof(*out));
+    if (!sa)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return addr_from_bytes(out, (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr, 4);
+    if (sa->sa_family == AF_INET6)
+        return addr_from_bytes(out, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, 16);
+    return false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -289,10 +314,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .authorization =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         .query_arg = query_arg,
-        .query_ctx = conn,
-        .admin = srv->admin,
+        .header = header_value,
+        .conn_ctx = conn,
+        .svc = &srv->svc,
     };
     struct reply r;
+    if (!peer_addr(conn, &rreq.peer)) {
+        req->answered = true;
+        return send_problem(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
+                            "the client's address is unknown");
+    }
     route_dispatch(&r, &rreq);
     ok = send_reply(conn, &r);
     reply_cleanup(&r);
@@ -315,7 +346,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 int http_https_start(struct http_https **out, const int *fds, size_t n_fds,
-                     struct http_admin *admin, struct lc_err *err)
+                     const struct http_services *svc, struct lc_err *err)
 {
     struct http_https *srv;
     if (serving) {
@@ -329,7 +360,7 @@ int http_https_start(struct http_https **out, const int *fds, size_t n_fds,
         return lc_fail(err, LC_E_NOMEM, "out of memory");
     }
     pthread_rwlock_init(&srv->lock, NULL);
-    srv->admin = admin;
+    srv->svc = *svc;
     serving = srv;
     if (n_fds > HTTPS_MAX_LISTENERS)
         n_fds = HTTPS_MAX_LISTENERS;

@@ -9,7 +9,7 @@
 #include "ca/gateway.h"
 #include "core/conf.h"
 #include "core/err.h"
-#include "http/admin.h"
+#include "http/routes.h"
 
 struct http_https; /* opaque */
 
@@ -17,10 +17,10 @@ struct http_https; /* opaque */
  * over: closed by http_https_stop, or here on failure). Handshakes fail until
  * the first publish. One listener per process: GnuTLS's certificate callback
  * has no user pointer, so the listener it serves is held in a static.
- * |admin| (borrowed, may be NULL) serves the admin endpoints and must outlive
+ * |svc| is copied; the services it points to are borrowed and must outlive
  * the listener. */
 int http_https_start(struct http_https **out, const int *fds, size_t n_fds,
-                     struct http_admin *admin, struct lc_err *err);
+                     const struct http_services *svc, struct lc_err *err);
 
 /* http_https_publish swaps in a copy of |conf| (for the Host check) and the
  * key and chain of |gc| (copied; |gc| stays the caller's). Connections that

@@ -69,7 +69,12 @@ out:
 
 const char *route_query_arg(const struct route_request *req, const char *key)
 {
-    return req->query_arg ? req->query_arg(req->query_ctx, key) : NULL;
+    return req->query_arg ? req->query_arg(req->conn_ctx, key) : NULL;
+}
+
+const char *route_header(const struct route_request *req, const char *name)
+{
+    return req->header ? req->header(req->conn_ctx, name) : NULL;
 }
 
 /* allow_for writes the methods |path| takes, for the Allow header. */

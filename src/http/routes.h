@@ -7,8 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
 #include "http/admin.h"
 #include "http/reply.h"
+
+/* The services the HTTPS listener serves, each owned by lancertd and
+ * borrowed by the listener; a NULL member is a service not offered (its
+ * routes answer 503). Later services (enrolment, dyndns2, metrics) add
+ * members here. */
+struct http_services {
+    struct http_admin *admin; /* the admin API */
+};
 
 /* What a handler gets: the decoded path, the method and the body, capped at
  * ROUTE_MAX_BODY before it was read. Borrowed for the call only. */
@@ -18,11 +27,14 @@ struct route_request {
     const uint8_t *body;
     size_t body_len;
     const char *authorization;  /* the Authorization header, NULL without one */
+    struct lc_addr peer;        /* the client's address (the TCP peer) */
     /* query_arg returns the decoded query argument |key| or NULL; NULL itself
-     * when the request has no query. */
-    const char *(*query_arg)(void *query_ctx, const char *key);
-    void *query_ctx;
-    struct http_admin *admin;   /* the admin API; NULL when it is not served */
+     * when the request has no query. header returns the request header |name|
+     * (case-insensitive) or NULL. Both take |conn_ctx|. */
+    const char *(*query_arg)(void *conn_ctx, const char *key);
+    const char *(*header)(void *conn_ctx, const char *name);
+    void *conn_ctx;
+    const struct http_services *svc; /* never NULL */
     /* Set by route_dispatch: the path segment a "*" in the route matched
      * (inside |path|, not NUL-terminated). */
     const char *param;
@@ -35,6 +47,9 @@ typedef void (*route_handler)(struct reply *out, const struct route_request *req
 
 /* route_query_arg is |req|'s query argument |key|, or NULL. */
 const char *route_query_arg(const struct route_request *req, const char *key);
+
+/* route_header is |req|'s header |name|, or NULL. */
+const char *route_header(const struct route_request *req, const char *name);
 
 /* route_dispatch finds |req|'s route and runs it into |out|: 404 for an
  * unknown path, 405 (with |out|->allow) for a method the path does not take,

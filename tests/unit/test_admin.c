@@ -172,8 +172,9 @@ static void on_changed(void *ctx)
 static json_t *call(struct reply *r, struct http_admin *a, const char *method, const char *path,
                     const char *authorization)
 {
+    const struct http_services svc = {.admin = a};
     const struct route_request req = {
-        .method = method, .path = path, .authorization = authorization, .admin = a};
+        .method = method, .path = path, .authorization = authorization, .svc = &svc};
     json_error_t jerr;
     route_dispatch(r, &req);
     ck_assert_ptr_nonnull(r->body);

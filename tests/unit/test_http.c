@@ -185,7 +185,8 @@ END_TEST
 
 static json_t *dispatch(struct reply *r, const char *method, const char *path)
 {
-    const struct route_request req = {.method = method, .path = path};
+    static const struct http_services svc;
+    const struct route_request req = {.method = method, .path = path, .svc = &svc};
     json_error_t jerr;
     route_dispatch(r, &req);
     ck_assert_ptr_nonnull(r->body);
