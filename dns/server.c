@@ -202,6 +202,9 @@ static void *udp_main(void *arg)
             out_msgs[k].msg_hdr.msg_namelen = in_msgs[i].msg_hdr.msg_namelen;
             k++;
         }
+        /* Counted before the answers leave: a client that has its answer
+         * finds it in the next scrape. */
+        metrics_dns_batch_flush(&batch);
         for (int sent = 0; sent < k;) {
             int m = sendmmsg(w->fd, out_msgs + sent, (unsigned)(k - sent), 0);
             if (m <= 0) {
@@ -211,7 +214,6 @@ static void *udp_main(void *arg)
             }
             sent += m;
         }
-        metrics_dns_batch_flush(&batch);
     }
     return NULL;
 }
@@ -266,9 +268,10 @@ static bool conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
 
 /* conn_read reads and answers every complete message (pipelining, RFC 7766
  * 6.2.1); false when the connection must close. */
-static bool conn_read(struct dns_server *s, struct tcp_conn *c, uint8_t *answer,
-                      struct metrics_dns_batch *batch)
+static bool conn_read(struct dns_server *s, struct tcp_conn *c, uint8_t *answer)
 {
+    struct metrics_dns_batch batch;
+    metrics_dns_batch_init(&batch);
     for (;;) {
         ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -287,13 +290,15 @@ static bool conn_read(struct dns_server *s, struct tcp_conn *c, uint8_t *answer,
             /* Idle time counts from the last whole message (RFC 7766 6.2.3):
              * a byte now and then does not keep a slot. */
             c->last = time(NULL);
-            size_t len = handle(s, c->in + 2, msg_len, &c->src, answer, TCP_MSG_MAX, true, batch);
+            size_t len = handle(s, c->in + 2, msg_len, &c->src, answer, TCP_MSG_MAX, true, &batch);
             if (len > 0 && !conn_queue(c, answer, len))
-                return false;
+                return false; /* nothing queued goes out: none of it is counted */
             memmove(c->in, c->in + 2 + msg_len, c->in_len - 2 - msg_len);
             c->in_len -= 2 + msg_len;
         }
     }
+    /* Counted when the answers go out, before they leave, as for UDP. */
+    metrics_dns_batch_flush(&batch);
     return conn_flush(c);
 }
 
@@ -304,8 +309,6 @@ static void *tcp_main(void *arg)
     struct epoll_event ev, events[32];
     uint8_t *answer = malloc(TCP_MSG_MAX);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct metrics_dns_batch batch;
-    metrics_dns_batch_init(&batch);
     if (ep < 0 || !answer) {
         free(answer);
         if (ep >= 0)
@@ -371,14 +374,13 @@ static void *tcp_main(void *arg)
                 if (events[e].events & (EPOLLERR | EPOLLHUP))
                     alive = false;
                 if (alive && (events[e].events & EPOLLIN))
-                    alive = conn_read(s, c, answer, &batch);
+                    alive = conn_read(s, c, answer);
                 if (alive && (events[e].events & EPOLLOUT))
                     alive = conn_flush(c);
                 if (!alive)
                     conn_close(ep, conns, tag);
             }
         }
-        metrics_dns_batch_flush(&batch);
         if (stop)
             break;
         time_t now = time(NULL);
