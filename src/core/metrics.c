@@ -49,15 +49,17 @@ void metrics_dns_batch_init(struct metrics_dns_batch *b)
 
 void metrics_dns_batch_flush(struct metrics_dns_batch *b)
 {
-    for (unsigned i = 0; i < METRICS_N_RCODE; i++) {
-        if (b->query[i])
-            metrics_add(METRICS_DNS_QUERY_FIRST + i, b->query[i]);
-        if (b->update[i])
-            metrics_add(METRICS_DNS_UPDATE_FIRST + i, b->update[i]);
+    /* METRICS_DNS_UPDATE_FIRST follows the queries' RCODEs, as n[] does. */
+    while (b->seen) {
+        unsigned i = (unsigned)__builtin_ctz(b->seen);
+        metrics_add(METRICS_DNS_QUERY_FIRST + i, b->n[i]);
+        b->n[i] = 0;
+        b->seen &= b->seen - 1;
     }
-    if (b->rate_limited)
+    if (b->rate_limited) {
         metrics_add(METRICS_DNS_RATE_LIMITED, b->rate_limited);
-    metrics_dns_batch_init(b);
+        b->rate_limited = 0;
+    }
 }
 
 void metrics_http_request(unsigned status, uint64_t duration_us)

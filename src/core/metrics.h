@@ -52,11 +52,12 @@ void metrics_enroll_done(enum metrics_enroll outcome);
 
 /* A DNS thread counts its answers in a batch of its own, plain integers, and
  * adds the batch to the shared counters once per recvmmsg: per answer that
- * is one increment in a local array instead of an atomic add on a cache line
- * the other DNS threads write too. Zero it with metrics_dns_batch_init. */
+ * is an increment and an OR in a local struct instead of an atomic add on a
+ * cache line the other DNS threads write too; per batch one atomic add for
+ * each RCODE seen. Zero it with metrics_dns_batch_init. */
 struct metrics_dns_batch {
-    uint32_t query[METRICS_N_RCODE];
-    uint32_t update[METRICS_N_RCODE];
+    uint32_t n[2 * METRICS_N_RCODE]; /* queries by RCODE, then UPDATEs */
+    uint32_t seen;                   /* bit i: n[i] is not 0 */
     uint32_t rate_limited;
 };
 
@@ -67,7 +68,9 @@ void metrics_dns_batch_init(struct metrics_dns_batch *b);
 static inline void metrics_dns_batch_count(struct metrics_dns_batch *b, bool is_update,
                                            unsigned rcode)
 {
-    (is_update ? b->update : b->query)[rcode & (METRICS_N_RCODE - 1)]++;
+    unsigned i = (is_update ? METRICS_N_RCODE : 0) + (rcode & (METRICS_N_RCODE - 1));
+    b->n[i]++;
+    b->seen |= UINT32_C(1) << i;
 }
 
 /* metrics_dns_batch_flush adds |b| to the shared counters and zeroes it. */

@@ -213,7 +213,9 @@ START_TEST(test_dns_batch)
     /* Nothing is shared before the flush. */
     ck_assert_uint_eq(metrics_get(METRICS_DNS_QUERY_FIRST), 0);
     metrics_dns_batch_flush(&b);
-    ck_assert_uint_eq(b.query[0], 0); /* the flush zeroes the batch */
+    ck_assert_uint_eq(b.n[0], 0); /* the flush zeroes the batch */
+    ck_assert_uint_eq(b.seen, 0);
+    ck_assert_uint_eq(b.rate_limited, 0);
     metrics_dns_batch_flush(&b);      /* and a second adds nothing */
     render_parsed(&ps);
     ck_assert_double_eq(value(&ps, "lancert_dns_queries_total{rcode=\"NOERROR\"}"), 2);
