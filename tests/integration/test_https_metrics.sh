@@ -63,7 +63,7 @@ value() { awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print
 delta() {
     a=$(value "$T/m0" "$1")
     b=$(value "$T/m1" "$1")
-    [ "$a" != missing ] && [ "$b" != missing ] || fail "$1 is not in the scrapes"
+    if [ "$a" = missing ] || [ "$b" = missing ]; then fail "$1 is not in the scrapes"; fi
     awk -v a="$a" -v b="$b" 'BEGIN { print b - a }'
 }
 
