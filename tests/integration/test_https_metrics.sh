@@ -3,18 +3,59 @@
 # the counters moving by exactly what the test did between two scrapes — DNS
 # queries by RCODE over UDP and TCP (dig), DNS UPDATEs by RCODE (nsupdate),
 # HTTPS requests by status class and in the latency histogram (curl), the
-# gateway's certificate and one revocation through the admin API.
+# gateway's certificate and one revocation through the admin API. Who may
+# scrape is tested from a loopback client and, in a network namespace the
+# test makes (joined to the host by a veth pair; both removed on exit), from
+# a client that is not on the loopback. Where namespaces are not permitted
+# the test says so and that part is left to tests/unit/test_admin.c.
 . tests/integration/lib.sh
 
 command -v dig >/dev/null || fail "dig is missing (Debian: bind9-dnsutils)"
 command -v nsupdate >/dev/null || fail "nsupdate is missing (Debian: bind9-dnsutils)"
+
+NS=lc-met-$$
+VETH_HOST=lcmh$$
+VETH_NS=lcmn$$
+MADE_NS=no
+metrics_cleanup() {
+    if [ "$MADE_NS" = yes ]; then
+        ip netns del "$NS" 2>/dev/null      # takes its end of the veth pair along
+        ip link del "$VETH_HOST" 2>/dev/null # gone with its peer already, normally
+    fi
+    cleanup
+}
+trap metrics_cleanup EXIT INT TERM
+# A /29 in 10.234.0.0/16 that no interface of this host uses yet.
+octet=$(($$ % 250 + 1))
+tries=0
+while ip -4 addr show 2>/dev/null | grep -q "inet 10\.234\.$octet\."; do
+    octet=$((octet % 250 + 1))
+    tries=$((tries + 1))
+    [ $tries -lt 250 ] || fail "no free /24 in 10.234.0.0/16"
+done
+NET=10.234.$octet
+if ip netns add "$NS" 2>"$T/netns.err"; then
+    MADE_NS=yes
+    ip link add "$VETH_HOST" type veth peer name "$VETH_NS" netns "$NS" &&
+        ip addr add "$NET.1/29" dev "$VETH_HOST" &&
+        ip link set "$VETH_HOST" up &&
+        ip -n "$NS" link set lo up &&
+        ip -n "$NS" addr add "$NET.2/29" dev "$VETH_NS" &&
+        ip -n "$NS" link set "$VETH_NS" up ||
+        fail "cannot set up the veth pair into $NS"
+    HTTPS_LAN=" $NET.1:"
+else
+    echo "# NOTE: no network namespace ($(cat "$T/netns.err")): a scrape from outside"
+    echo "# the loopback is tested in tests/unit/test_admin.c only"
+    HTTPS_LAN=""
+fi
 
 S=$T/state
 HTTP_PORT=$(free_port)
 HTTPS_PORT=$(free_port)
 DNS_PORT=$(free_port)
 while [ "$DNS_PORT" = "$HTTP_PORT" ] || [ "$DNS_PORT" = "$HTTPS_PORT" ]; do DNS_PORT=$(free_port); done
-ALLOW="127.0.0.0/8 192.168.0.0/16"
+ALLOW="127.0.0.0/8 10.0.0.0/8 192.168.0.0/16"
 GW=gateway.home.arpa
 U="https://$GW:$HTTPS_PORT"
 
@@ -29,7 +70,7 @@ cat >"$T/lancert.conf" <<CONF
 state_dir = $S
 allow = $ALLOW
 http_listen = 127.0.0.1:$HTTP_PORT
-https_listen = 127.0.0.1:$HTTPS_PORT
+https_listen = 127.0.0.1:$HTTPS_PORT${HTTPS_LAN:+$HTTPS_LAN$HTTPS_PORT}
 dns_listen = 127.0.0.1:$DNS_PORT
 dns_rrl = 0
 CONF
@@ -82,8 +123,22 @@ expect_eq "every RCODE of queries is listed" \
 expect_eq "HEAD /metrics" "$(code -I "$U/metrics")" 200
 expect_eq "POST /metrics: 405" "$(code -X POST "$U/metrics")" 405
 expect_eq "another Host: 421" "$(code -H "Host: evil.example" "$U/metrics")" 421
-# (The non-loopback side, 401 without the admin token and 200 with it, needs
-# a peer outside 127.0.0.0/8: tests/unit/test_admin.c dispatches it.)
+TOKEN=$(cat "$S/admin.token")
+if [ "$MADE_NS" = yes ]; then
+    # lan_code ARGS...: the status of a request from $NET.2, in the namespace
+    lan_code() {
+        ip netns exec "$NS" curl -sS --max-time 5 --cacert "$S/ca.pem" \
+            --resolve "$GW:$HTTPS_PORT:$NET.1" -o "$T/lan.out" -w '%{http_code}' "$@"
+    }
+    expect_eq "from $NET.2, /healthz needs nothing" "$(lan_code "$U/healthz")" 200
+    expect_eq "from $NET.2, /metrics without a token: 401" "$(lan_code "$U/metrics")" 401
+    expect_match "as a problem document" "$(cat "$T/lan.out")" '"status":401'
+    expect_eq "from $NET.2, a wrong token: 401" \
+        "$(lan_code -H "Authorization: Bearer nottheadmintoken" "$U/metrics")" 401
+    expect_eq "from $NET.2, the admin token: 200" \
+        "$(lan_code -H "Authorization: Bearer $TOKEN" "$U/metrics")" 200
+    expect_match "with the counters" "$(cat "$T/lan.out")" '^# HELP lancert_'
+fi
 scrape "$T/m0"
 
 # --- DNS: queries by RCODE, UDP and TCP -----------------------------------------------
@@ -109,7 +164,6 @@ expect_match "with REFUSED" "$(cat "$T/nsupdate.out")" REFUSED
 expect_eq "GET /healthz" "$(code "$U/healthz")" 200
 expect_eq "GET /nope" "$(code "$U/nope")" 404
 expect_eq "revoke without a token" "$(code -X POST "$U/api/v1/certificates/$SERIAL/revoke")" 401
-TOKEN=$(cat "$S/admin.token")
 expect_eq "revoke with the token" \
     "$(code -X POST -H "Authorization: Bearer $TOKEN" "$U/api/v1/certificates/$SERIAL/revoke")" 200
 expect_eq "revoke it again: 409" \
