@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "ca/csr.h"
+#include "core/metrics.h"
 
 #define NOT_BEFORE_SKEW 300 /* seconds back-dated, for devices with slow clocks */
 #define CRL_DAYS 7
@@ -155,6 +156,9 @@ int issuer_issue(struct issuer *is, struct issue_result *out, const struct issue
         issue_result_cleanup(&r);
         return rc;
     }
+    /* Counted when stored: a caller's rollback after this is a failing disk,
+     * rare enough not to need the commit's knowledge here. */
+    metrics_add(METRICS_CERTS_ISSUED, 1);
     *out = r;
     return LC_OK;
 }

@@ -261,3 +261,17 @@ void http_admin_cert_revoke(struct reply *out, const struct route_request *req)
             a->changed(a->changed_ctx);
     }
 }
+
+bool http_admin_authorize(struct reply *out, const struct route_request *req)
+{
+    struct http_admin *a = req->svc->admin;
+    bool ok;
+    if (!a) {
+        reply_problem(out, 503, "Service Unavailable", "the admin API is not running");
+        return false;
+    }
+    pthread_mutex_lock(&a->lock);
+    ok = authorized(a, out, req);
+    pthread_mutex_unlock(&a->lock);
+    return ok;
+}

@@ -51,6 +51,11 @@ const char *route_query_arg(const struct route_request *req, const char *key);
 /* route_header is |req|'s header |name|, or NULL. */
 const char *route_header(const struct route_request *req, const char *name);
 
+/* route_each calls |fn| once per route with its method ("GET" also answers
+ * HEAD) and its path, where "*" stands for one segment, in table order: for
+ * the test that compares the table with docs/openapi.yaml. */
+void route_each(void (*fn)(void *ctx, const char *method, const char *path), void *ctx);
+
 /* route_dispatch finds |req|'s route and runs it into |out|: 404 for an
  * unknown path, 405 (with |out|->allow) for a method the path does not take,
  * both as problem documents. HEAD is answered as GET. The caller frees |out|
