@@ -333,6 +333,11 @@ static void reload(struct daemon_state *st)
         log_msg(LOG_ERR, "reload failed, keeping the running state: %s", err.msg);
         return;
     }
+    /* The device services sign and check with the CA and ranges just loaded. */
+    if (st->renew && http_renew_reload(st->renew, &st->conf, &err) != LC_OK)
+        log_msg(LOG_ERR, "reload: renewal keeps its previous CA: %s", err.msg);
+    if (st->dyndns)
+        http_dyndns_reload(st->dyndns, &st->conf);
     log_open("lancertd", st->foreground, conf.log_level);
     log_msg(LOG_INFO, "reloaded");
 }

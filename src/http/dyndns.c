@@ -64,6 +64,13 @@ int http_dyndns_new(struct http_dyndns **out, const struct lc_conf *conf,
     return LC_OK;
 }
 
+void http_dyndns_reload(struct http_dyndns *d, const struct lc_conf *conf)
+{
+    pthread_mutex_lock(&d->lock);
+    d->conf = *conf;
+    pthread_mutex_unlock(&d->lock);
+}
+
 void http_dyndns_free(struct http_dyndns *d)
 {
     if (!d)

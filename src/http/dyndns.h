@@ -34,6 +34,9 @@ struct dns_records;
 int http_dyndns_new(struct http_dyndns **out, const struct lc_conf *conf,
                     struct dns_records *records, struct lc_err *err);
 
+/* http_dyndns_reload takes a new copy of |conf|'s zone and ranges. */
+void http_dyndns_reload(struct http_dyndns *d, const struct lc_conf *conf);
+
 /* http_dyndns_free frees |d|; NULL is fine. */
 void http_dyndns_free(struct http_dyndns *d);
 

@@ -40,6 +40,27 @@ struct http_renew {
     struct dns_records *records;
 };
 
+/* load_ca loads the CA of |dir| and the trust store made of it. */
+static int load_ca(struct ca **out_ca, X509_STORE **out_trust, const char *dir, struct lc_err *err)
+{
+    struct ca *ca = NULL;
+    X509_STORE *trust = NULL;
+    int rc;
+    if ((rc = ca_load(&ca, dir, err)) != LC_OK)
+        return rc;
+    /* Partial chain: the leaf must be signed by our CA certificate itself,
+     * whether that is the root or an intermediate under someone else's. */
+    if (!(trust = X509_STORE_new()) || X509_STORE_add_cert(trust, ca_cert(ca)) != 1 ||
+        X509_STORE_set_flags(trust, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+        X509_STORE_free(trust);
+        ca_free(ca);
+        return lc_fail_openssl(err, LC_E_CRYPTO, "setting up certificate verification");
+    }
+    *out_ca = ca;
+    *out_trust = trust;
+    return LC_OK;
+}
+
 int http_renew_new(struct http_renew **out, const struct lc_conf *conf, struct dns_records *records,
                    struct lc_err *err)
 {
@@ -50,22 +71,33 @@ int http_renew_new(struct http_renew **out, const struct lc_conf *conf, struct d
     pthread_mutex_init(&r->lock, NULL);
     r->conf = *conf;
     r->records = records;
-    if ((rc = ca_load(&r->ca, conf->state_dir, err)) != LC_OK ||
+    if ((rc = load_ca(&r->ca, &r->trust, conf->state_dir, err)) != LC_OK ||
         (rc = store_open(&r->store, conf->state_dir, err)) != LC_OK)
         goto fail;
-    /* Partial chain: the leaf must be signed by our CA certificate itself,
-     * whether that is the root or an intermediate under someone else's. */
-    if (!(r->trust = X509_STORE_new()) || X509_STORE_add_cert(r->trust, ca_cert(r->ca)) != 1 ||
-        X509_STORE_set_flags(r->trust, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
-        rc = lc_fail_openssl(err, LC_E_CRYPTO, "setting up certificate verification");
-        goto fail;
-    }
     issuer_init(&r->issuer, r->ca, r->store, &r->conf);
     *out = r;
     return LC_OK;
 fail:
     http_renew_free(r);
     return rc;
+}
+
+int http_renew_reload(struct http_renew *r, const struct lc_conf *conf, struct lc_err *err)
+{
+    struct ca *ca = NULL;
+    X509_STORE *trust = NULL;
+    int rc = load_ca(&ca, &trust, conf->state_dir, err);
+    if (rc != LC_OK)
+        return rc;
+    pthread_mutex_lock(&r->lock);
+    ca_free(r->ca);
+    X509_STORE_free(r->trust);
+    r->ca = ca;
+    r->trust = trust;
+    r->conf = *conf;
+    issuer_init(&r->issuer, r->ca, r->store, &r->conf);
+    pthread_mutex_unlock(&r->lock);
+    return LC_OK;
 }
 
 void http_renew_free(struct http_renew *r)

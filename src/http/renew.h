@@ -23,6 +23,11 @@ struct dns_records;
 int http_renew_new(struct http_renew **out, const struct lc_conf *conf, struct dns_records *records,
                    struct lc_err *err);
 
+/* http_renew_reload loads the CA again and takes a new copy of |conf| (a
+ * reload: an imported intermediate, other ranges or lifetimes). On failure
+ * |r| keeps what it had. */
+int http_renew_reload(struct http_renew *r, const struct lc_conf *conf, struct lc_err *err);
+
 /* http_renew_free frees |r|; NULL is fine. */
 void http_renew_free(struct http_renew *r);
 

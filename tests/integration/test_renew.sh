@@ -207,6 +207,13 @@ expect_eq "no myip: the client's address" "$(dig_a nas.home.arpa)" "127.0.0.1"
 expect_eq "an address outside allow: badagent" \
     "$(nic -u "2.device.lancert:$NAS_KEY" "$NIC?hostname=nas.home.arpa&myip=8.8.8.8")" "badagent 400"
 
+# After a reload (SIGHUP) the device services run on the configuration and CA just loaded.
+kill -HUP "$DAEMON_PID"
+wait_log "reloaded"
+"$JWSSIGN" "$T/fewer.key" "$T/printer3.pem" '{"addresses":["192.168.1.70"]}' >"$T/n7.jws"
+expect_eq "PUT names after a reload: 200" "$(status "$(send PUT "$API/names/printer" "$T/n7.jws")")" 200
+expect_eq "DNS answers it" "$(dig_a printer.home.arpa)" "192.168.1.70"
+
 stop_daemon || fail "lancertd did not stop cleanly"
 grep -q -- "$PRINTER_KEY" "$T/daemon.log" && fail "a secret is in the daemon log"
 ok "no secret in the daemon log"
