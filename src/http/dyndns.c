@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "core/addr.h"
+#include "core/cur.h"
 #include "core/log.h"
 #include "core/name.h"
 #include "dns/records.h"
@@ -88,42 +89,46 @@ static bool is_b64(char c)
 
 bool http_basic_parse(const char *header, char *user, size_t user_len, char *pass, size_t pass_len)
 {
-    uint8_t plain[BASIC_MAX_B64 / 4 * 3 + 1];
-    const char *p, *colon;
+    uint8_t plain[BASIC_MAX_B64 / 4 * 3 + 1], b;
+    struct cur c = cur_init(header, header ? strlen(header) : 0), token, name, secret;
     size_t len, pad = 0;
+    bool ok = false;
     int n;
-    if (!header || strncasecmp(header, "Basic ", 6) != 0)
+    if (cur_left(&c) < 6 || strncasecmp(header, "Basic ", 6) != 0)
         return false;
-    p = header + 6;
-    while (*p == ' ')
-        p++;
-    len = strlen(p);
-    while (len > 0 && p[len - 1] == ' ')
-        len--;
+    (void)cur_skip(&c, 6);
+    cur_skip_space(&c);
+    cur_trim_space(&c);
+    token = c;
+    len = cur_left(&token);
     if (len == 0 || len > BASIC_MAX_B64 || len % 4 != 0)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == '=' && i + 2 >= len)
+    while (cur_u8(&c, &b)) { /* the alphabet, with padding only at the end */
+        if (b == '=' && cur_left(&c) < 2)
             pad++;
-        else if (!is_b64(p[i]) || pad)
+        else if (!is_b64((char)b) || pad)
             return false;
     }
-    n = EVP_DecodeBlock(plain, (const unsigned char *)p, (int)len);
+    n = EVP_DecodeBlock(plain, token.p, (int)len);
     if (n < 0 || (size_t)n < pad)
-        return false;
-    n -= (int)pad;
-    plain[n] = '\0';
-    if (memchr(plain, '\0', (size_t)n) || !(colon = memchr(plain, ':', (size_t)n)))
-        return false;
-    size_t ulen = (size_t)(colon - (const char *)plain), plen = (size_t)n - ulen - 1;
-    if (ulen == 0 || ulen >= user_len || plen >= pass_len)
-        return false;
-    memcpy(user, plain, ulen);
-    user[ulen] = '\0';
-    memcpy(pass, colon + 1, plen);
-    pass[plen] = '\0';
+        goto out;
+    c = cur_init(plain, (size_t)n - pad);
+    if (memchr(plain, '\0', (size_t)n - pad))
+        goto out;
+    cur_take_until(&c, &name, ':');
+    if (!cur_skip(&c, 1)) /* no ':' */
+        goto out;
+    secret = c;
+    if (cur_is_empty(&name) || cur_left(&name) >= user_len || cur_left(&secret) >= pass_len)
+        goto out;
+    memcpy(user, name.p, cur_left(&name));
+    user[cur_left(&name)] = '\0';
+    memcpy(pass, secret.p, cur_left(&secret));
+    pass[cur_left(&secret)] = '\0';
+    ok = true;
+out:
     OPENSSL_cleanse(plain, sizeof(plain));
-    return true;
+    return ok;
 }
 
 static int64_t now_ms(void)
