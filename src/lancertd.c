@@ -44,6 +44,8 @@ struct daemon_state {
     struct http_plain *plain;
     struct http_https *https;
     struct http_admin *admin; /* its own store handle: admin requests run on the HTTPS threads */
+    struct http_renew *renew;   /* its own CA and store handles, likewise */
+    struct http_dyndns *dyndns; /* its own store handle, likewise */
     struct http_services svc; /* what the HTTPS listener serves */
     int64_t gateway_renew_at; /* when the gateway's certificate is due */
     struct dns_records *records;
@@ -331,6 +333,11 @@ static void reload(struct daemon_state *st)
         log_msg(LOG_ERR, "reload failed, keeping the running state: %s", err.msg);
         return;
     }
+    /* The device services sign and check with the CA and ranges just loaded. */
+    if (st->renew && http_renew_reload(st->renew, &st->conf, &err) != LC_OK)
+        log_msg(LOG_ERR, "reload: renewal keeps its previous CA: %s", err.msg);
+    if (st->dyndns)
+        http_dyndns_reload(st->dyndns, &st->conf);
     log_open("lancertd", st->foreground, conf.log_level);
     log_msg(LOG_INFO, "reloaded");
 }
@@ -443,6 +450,15 @@ int main(int argc, char **argv)
     if ((rc = http_admin_new(&st.admin, st.conf.state_dir, crl_stale, NULL, &err)) != LC_OK)
         goto fail;
     st.svc.admin = st.admin;
+    /* The DNS table exists before the HTTPS listener: name updates and
+     * dyndns2 change it from the listener's threads after their commits. */
+    if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
+        (rc = dns_records_load(st.records, st.store, &err)) != LC_OK ||
+        (rc = http_renew_new(&st.renew, &st.conf, st.records, &err)) != LC_OK ||
+        (rc = http_dyndns_new(&st.dyndns, &st.conf, st.records, &err)) != LC_OK)
+        goto fail;
+    st.svc.renew = st.renew;
+    st.svc.dyndns = st.dyndns;
     if ((rc = http_https_start(&st.https, https_fds, n_https, &st.svc, &err)) != LC_OK) {
         n_https = 0;
         goto fail;
@@ -452,9 +468,7 @@ int main(int argc, char **argv)
         goto fail;
     {
         struct dns_zone zone;
-        if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
-            (rc = dns_records_load(st.records, st.store, &err)) != LC_OK ||
-            (rc = dns_zone_init(&zone, &st.conf, st.records, &err)) != LC_OK ||
+        if ((rc = dns_zone_init(&zone, &st.conf, st.records, &err)) != LC_OK ||
             (rc = dns_updater_new(&st.updater, st.conf.state_dir, &err)) != LC_OK ||
             (rc = dns_server_start(&st.dns, dns_udp, dns_tcp, n_dns, &zone, st.conf.dns_rrl,
                                    dns_update_handle, st.updater, &err)) != LC_OK)
@@ -507,6 +521,8 @@ out:
     dns_updater_free(st.updater);
     http_https_stop(st.https);
     http_admin_free(st.admin);
+    http_renew_free(st.renew);
+    http_dyndns_free(st.dyndns);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);

@@ -57,6 +57,9 @@ static const struct route routes[] = {
     {"/metrics", "GET", metrics},
     {"/api/v1/certificates", "GET", http_admin_certs_list},
     {"/api/v1/certificates/*/revoke", "POST", http_admin_cert_revoke},
+    {"/api/v1/renew", "POST", http_renew_post},
+    {"/api/v1/names/*", "PUT", http_names_put},
+    {"/nic/update", "GET", http_dyndns_update},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

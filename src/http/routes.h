@@ -9,6 +9,8 @@
 
 #include "core/addr.h"
 #include "http/admin.h"
+#include "http/dyndns.h"
+#include "http/renew.h"
 #include "http/reply.h"
 
 /* The services the HTTPS listener serves, each owned by lancertd and
@@ -16,7 +18,9 @@
  * routes answer 503). Later services (enrolment, dyndns2, metrics) add
  * members here. */
 struct http_services {
-    struct http_admin *admin; /* the admin API */
+    struct http_admin *admin;   /* the admin API */
+    struct http_renew *renew;   /* renewal and name updates, signed by the device */
+    struct http_dyndns *dyndns; /* /nic/update, the dyndns2 protocol */
 };
 
 /* What a handler gets: the decoded path, the method and the body, capped at

@@ -62,6 +62,13 @@ static const char *const migrations[] = {
     "  device_id INTEGER REFERENCES devices(id) ON DELETE CASCADE,"
     "  created INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX dns_keys_by_device ON dns_keys(device_id);",
+    /* 2 -> 3: signed device requests already seen (renewal, name updates),
+     * kept until their iat window has passed so a replay is refused even
+     * across a restart. */
+    "CREATE TABLE jws_seen("
+    "  id BLOB PRIMARY KEY CHECK (length(id) = 32),"
+    "  expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX jws_seen_by_expiry ON jws_seen(expires);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -99,6 +106,10 @@ enum stmt_id {
     ST_CERT_NAMES,
     ST_META_GET,
     ST_META_SET,
+    ST_DEVICE_STATUS,
+    ST_DEVICE_SET_KEY,
+    ST_JWS_SEEN_PRUNE,
+    ST_JWS_SEEN_ADD,
     ST_COUNT_
 };
 
@@ -152,6 +163,10 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_DEVICE_STATUS] = "SELECT status FROM devices WHERE id = ?1",
+    [ST_DEVICE_SET_KEY] = "UPDATE devices SET key_id = ?2 WHERE id = ?1",
+    [ST_JWS_SEEN_PRUNE] = "DELETE FROM jws_seen WHERE expires < ?1",
+    [ST_JWS_SEEN_ADD] = "INSERT INTO jws_seen(id, expires) VALUES (?1, ?2)",
 };
 
 struct store {
@@ -832,4 +847,69 @@ int store_cert_names_each(struct store *s, const uint8_t serial[STORE_SERIAL_LEN
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc;
+}
+
+/* ---- devices by id, seen requests ------------------------------------------- */
+
+int store_device_status(struct store *s, char out[STORE_STATUS_MAX], int64_t device_id,
+                        struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_STATUS];
+    int rc, step;
+    sqlite3_bind_int64(st, 1, device_id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out, STORE_STATUS_MAX, "%s", v ? v : "");
+        rc = LC_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = lc_fail(err, LC_E_NOTFOUND, "no device %lld", (long long)device_id);
+    } else {
+        rc = fail_db(s, err, "reading a device");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_device_set_key(struct store *s, int64_t device_id, const uint8_t key_id[STORE_KEY_ID_LEN],
+                         struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_SET_KEY];
+    int step, ext;
+    sqlite3_bind_int64(st, 1, device_id);
+    sqlite3_bind_blob(st, 2, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
+        return lc_fail(err, LC_E_EXISTS, "this key belongs to another device");
+    if (step != SQLITE_DONE)
+        return fail_db(s, err, "recording a device's key");
+    if (sqlite3_changes(s->db) == 0)
+        return lc_fail(err, LC_E_NOTFOUND, "no device %lld", (long long)device_id);
+    return LC_OK;
+}
+
+int store_jws_seen_add(struct store *s, const uint8_t id[STORE_JWS_ID_LEN], int64_t expires,
+                       int64_t now, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_JWS_SEEN_PRUNE];
+    int rc, step, ext;
+    sqlite3_bind_int64(st, 1, now);
+    if ((rc = run_stmt(s, ST_JWS_SEEN_PRUNE, err, "forgetting expired requests")) != LC_OK)
+        return rc;
+    st = s->stmt[ST_JWS_SEEN_ADD];
+    sqlite3_bind_blob(st, 1, id, STORE_JWS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, expires);
+    step = sqlite3_step(st);
+    ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return lc_fail(err, LC_E_EXISTS, "this signed request was already used");
+    if (step != SQLITE_DONE)
+        return fail_db(s, err, "remembering a request");
+    return LC_OK;
 }
