@@ -472,8 +472,12 @@ static int enroll_run(struct http_enroll *e, struct enroll_done *out, const stru
             goto fail;
         out->device_id = out->issued.cert.device_id;
         /* Spent in the transaction that issues: a crash loses both or neither. */
-        if (ask->token && (rc = store_token_use(e->store, tok.id, (int64_t)time(NULL), err)) != LC_OK)
+        if (ask->token &&
+            (rc = store_token_use(e->store, tok.id, (int64_t)time(NULL), err)) != LC_OK) {
+            if (rc == LC_E_EXISTS) /* another handle spent it since gather_facts */
+                rc = lc_fail(err, LC_E_PERM, "this enrolment token was used already");
             goto fail;
+        }
     }
     if ((rc = store_commit(e->store, err)) != LC_OK)
         goto fail;

@@ -245,6 +245,12 @@ while :; do
     i=$((i + 1))
 done
 ok "the CRL lists the device's certificate"
+GW_ID=$(sqlite3 "$S/lancert.db" "SELECT device_id FROM certs c JOIN cert_names n ON n.serial = c.serial
+    WHERE n.name = '$GW' AND c.revoked_at IS NULL ORDER BY c.not_before DESC LIMIT 1")
+expect_eq "DELETE the gateway's own key: 409" \
+    "$(c -o /dev/null -w '%{http_code}' -X DELETE -H "$(auth)" "$API/devices/$GW_ID")" 409
+expect_eq "its certificate stays valid" "$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM certs
+    WHERE device_id = $GW_ID AND revoked_at IS NULL")" 1
 # A pending request the admin deletes is refused.
 expect_eq "DELETE a pending device: 200" \
     "$(c -o "$T/r" -w '%{http_code}' -X DELETE -H "$(auth)" "$API/devices/$THIEF_ID")" 200
