@@ -41,10 +41,13 @@ c() { # curl against the gateway with its root; extra arguments follow
     curl -sS --max-time 5 --cacert "$S/ca.pem" --resolve "$GW:$HTTPS_PORT:127.0.0.1" "$@"
 }
 auth() { echo "Authorization: Bearer $TOKEN"; }
-# post FROM BODY-FILE — POST enroll from 127.0.0.FROM; body in $T/r, status out
+# post FROM BODY-FILE — POST enroll from 127.0.0.FROM; body in $T/r, status out.
+# The client waits for the server's word before it sends a body (Expect:
+# 100-continue), so a 413 is read, not lost to a reset mid-upload.
 post() {
     c --interface "127.0.0.$1" -o "$T/r" -D "$T/h" -w '%{http_code}' -X POST \
-        -H 'Content-Type: application/json' --data-binary "@$2" "$API/enroll"
+        -H 'Content-Type: application/json' -H 'Expect: 100-continue' --expect100-timeout 10 \
+        --data-binary "@$2" "$API/enroll"
 }
 # csr_body NAME [TOKEN] — the JSON body {csr, token?} for $T/NAME.csr
 csr_body() {
