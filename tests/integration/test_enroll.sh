@@ -219,6 +219,19 @@ expect_eq "the key only once" "$(field .update_key)" null
 DIG="dig @127.0.0.1 -p $DNS_PORT +tries=1 +time=2 +short"
 expect_eq "DNS answers printer at once" "$($DIG printer.home.arpa A)" 127.0.0.7
 
+# A device that asks again after the approval, instead of polling, gets its
+# key in that answer, once.
+make_csr camera ec:prime256v1 /CN=camera "DNS:camera.home.arpa"
+csr_body camera
+expect_eq "camera under approve: 202" "$(post 12 "$T/camera.json")" 202
+C_ID=$(field .id)
+expect_eq "approve camera: 200" \
+    "$(c -o /dev/null -w '%{http_code}' -X POST -H "$(auth)" "$API/devices/$C_ID/approve")" 200
+expect_eq "camera asks again: 201" "$(post 12 "$T/camera.json")" 201
+expect_eq "with its key" "$(field .update_key.name)" "$C_ID.device.lancert"
+expect_eq "then GET enroll/$C_ID has none" "$(c --interface 127.0.0.12 "$API/enroll/$C_ID" | jq .update_key)" null
+expect_eq "nor another POST" "$(post 12 "$T/camera.json")/$(field .update_key)" 201/null
+
 # --- DELETE ----------------------------------------------------------------------------------
 before=$(state)
 expect_eq "DELETE with a wrong token: 401" \
