@@ -25,6 +25,7 @@
 #include "dns/records.h"
 #include "dns/server.h"
 #include "dns/update.h"
+#include "http/enroll.h"
 #include "http/https.h"
 #include "http/plain.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ struct daemon_state {
     struct http_admin *admin; /* its own store handle: admin requests run on the HTTPS threads */
     struct http_renew *renew;   /* its own CA and store handles, likewise */
     struct http_dyndns *dyndns; /* its own store handle, likewise */
+    struct http_enroll *enroll; /* its own store handle and CA copy, likewise */
     struct http_services svc; /* what the HTTPS listener serves */
     int64_t gateway_renew_at; /* when the gateway's certificate is due */
     struct dns_records *records;
@@ -338,6 +340,9 @@ static void reload(struct daemon_state *st)
         log_msg(LOG_ERR, "reload: renewal keeps its previous CA: %s", err.msg);
     if (st->dyndns)
         http_dyndns_reload(st->dyndns, &st->conf);
+    /* The enrolment API keeps its own copy of the CA: hand it the new one. */
+    if (st->enroll && http_enroll_reload(st->enroll, &st->conf, &err) != LC_OK)
+        log_msg(LOG_ERR, "reload: the enrolment API keeps the previous CA: %s", err.msg);
     log_open("lancertd", st->foreground, conf.log_level);
     log_msg(LOG_INFO, "reloaded");
 }
@@ -447,14 +452,18 @@ int main(int argc, char **argv)
         goto fail;
     /* The gateway's certificate is issued as the service user, after the
      * store is open; the listener gets it before the daemon says it is ready. */
-    if ((rc = http_admin_new(&st.admin, st.conf.state_dir, crl_stale, NULL, &err)) != LC_OK)
+    /* The DNS table comes first: enrolment updates it after each commit. */
+    if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
+        (rc = dns_records_load(st.records, st.store, &err)) != LC_OK)
+        goto fail;
+    if ((rc = http_admin_new(&st.admin, st.conf.state_dir, crl_stale, NULL, &err)) != LC_OK ||
+        (rc = http_enroll_new(&st.enroll, &st.conf, st.records, crl_stale, NULL, &err)) != LC_OK)
         goto fail;
     st.svc.admin = st.admin;
-    /* The DNS table exists before the HTTPS listener: name updates and
-     * dyndns2 change it from the listener's threads after their commits. */
-    if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
-        (rc = dns_records_load(st.records, st.store, &err)) != LC_OK ||
-        (rc = http_renew_new(&st.renew, &st.conf, st.records, &err)) != LC_OK ||
+    st.svc.enroll = st.enroll;
+    /* Name updates and dyndns2 change the DNS table from the listener's
+     * threads after their commits, as enrolment does. */
+    if ((rc = http_renew_new(&st.renew, &st.conf, st.records, &err)) != LC_OK ||
         (rc = http_dyndns_new(&st.dyndns, &st.conf, st.records, &err)) != LC_OK)
         goto fail;
     st.svc.renew = st.renew;
@@ -523,6 +532,7 @@ out:
     http_admin_free(st.admin);
     http_renew_free(st.renew);
     http_dyndns_free(st.dyndns);
+    http_enroll_free(st.enroll);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);

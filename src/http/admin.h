@@ -39,6 +39,13 @@ bool http_bearer_parse(const char *header, const char **out_token, size_t *out_l
  * that the admin may call. */
 bool http_admin_authorize(struct reply *out, const struct route_request *req);
 
+struct store;
+/* http_admin_authorize_on is http_admin_authorize against the admin token
+ * hash in |store|, a handle its caller serialises: for services with a
+ * store handle of their own (the enrolment API's admin endpoints). */
+bool http_admin_authorize_on(struct reply *out, const struct route_request *req,
+                             struct store *store);
+
 /* GET /api/v1/certificates[?name=N]: every certificate (or those naming N),
  * as {"certificates": [{serial, names, not_before, not_after, revoked,
  * revoked_at?, device_id}]}. */

@@ -10,6 +10,7 @@
 #include "core/addr.h"
 #include "http/admin.h"
 #include "http/dyndns.h"
+#include "http/enroll.h"
 #include "http/renew.h"
 #include "http/reply.h"
 
@@ -19,6 +20,7 @@
  * members here. */
 struct http_services {
     struct http_admin *admin;   /* the admin API */
+    struct http_enroll *enroll; /* enrolment, devices and tokens */
     struct http_renew *renew;   /* renewal and name updates, signed by the device */
     struct http_dyndns *dyndns; /* /nic/update, the dyndns2 protocol */
 };
