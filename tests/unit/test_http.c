@@ -136,7 +136,7 @@ START_TEST(test_page_render)
     struct lc_err err;
     char *out = NULL;
     size_t len = 0;
-    const struct page_var vars[] = {{"a", "<b>&\"'"}, {"zone", "home.arpa"}};
+    const struct page_var vars[] = {{"a", "<b>&\"'", false}, {"zone", "home.arpa", false}};
     const char tpl[] = "x{{a}}y {{zone}} {not} {{zone}}";
     ck_assert_int_eq(page_render(&out, &len, tpl, strlen(tpl), vars, 2, &err), LC_OK);
     ck_assert_str_eq(out, "x&lt;b&gt;&amp;&quot;&#39;y home.arpa {not} home.arpa");
@@ -148,6 +148,12 @@ START_TEST(test_page_render)
     TH_FAILS(page_render(&out, &len, unclosed, strlen(unclosed), vars, 2, &err), LC_E_INTERNAL, err);
     ck_assert_int_eq(page_render(&out, &len, "", 0, vars, 2, &err), LC_OK);
     ck_assert_str_eq(out, "");
+    free(out);
+    /* Only a variable marked raw (markup lancertd made) goes in unescaped. */
+    const struct page_var raw[] = {{"svg", "<svg a=\"1\"/>", true}, {"t", "<svg/>", false}};
+    const char tpl2[] = "{{svg}}|{{t}}";
+    ck_assert_int_eq(page_render(&out, &len, tpl2, strlen(tpl2), raw, 2, &err), LC_OK);
+    ck_assert_str_eq(out, "<svg a=\"1\"/>|&lt;svg/&gt;");
     free(out);
 }
 END_TEST
