@@ -76,8 +76,9 @@ if $IN ip link add lcb0 type dummy 2>/dev/null; then
 else
     IFACE=lo
 fi
-$IN ip addr add "$GW/24" dev $IFACE && $IN ip addr add "$DEV/24" dev $IFACE ||
+if ! $IN ip addr add "$GW/24" dev $IFACE || ! $IN ip addr add "$DEV/24" dev $IFACE; then
     fail "cannot add $GW and $DEV to $IFACE"
+fi
 ok "namespace $NS with $GW and $DEV on $IFACE"
 
 # --- the CA and the device's certificates (before lancertd holds the store) --
@@ -209,5 +210,5 @@ xmllint --nonet --xpath 'string(/plist/dict/array/dict[string="com.apple.securit
 cmp -s "$T/profile.der" "$T/linked.der"
 expect_eq "the profile's payload is exactly the root" $? 0
 
-ls "$ART"/*.png | sed 's/^/# screenshot: /'
+for shot in "$ART"/*.png; do echo "# screenshot: $shot"; done
 done_testing
