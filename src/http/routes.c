@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "http/ui.h"
+
 struct route {
     const char *path;
     const char *method;
@@ -33,6 +35,10 @@ static const struct route routes[] = {
     {"/api/v1/devices/*", "DELETE", http_device_delete},
     {"/api/v1/devices/*/approve", "POST", http_device_approve},
     {"/api/v1/tokens", "POST", http_tokens_create},
+    {"/api/v1/qr", "POST", http_ui_qr},
+    {"/ui/", "GET", http_ui_file},
+    {"/ui/app.css", "GET", http_ui_file},
+    {"/ui/app.js", "GET", http_ui_file},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -11,6 +11,10 @@
 //   node browser.js landing URL SHOT_PREFIX
 //       the landing page: every <details> opened for the screenshots; print
 //       {fingerprint_attr, fingerprint_text, download_href, qr: PNG path}
+//   node browser.js ui URL TOKEN PENDING_ID ACTIVE_ID SHOT_PREFIX
+//       the admin UI at URL (/ui/): a wrong token refused, log in, approve
+//       device PENDING_ID, revoke device ACTIVE_ID, make an enrolment token,
+//       every view screenshotted at both sizes; print what the page said
 //
 // No request leaves for the internet: the browser runs inside the test's
 // network namespace, and the flags below turn off Chromium's own traffic.
@@ -115,15 +119,89 @@ async function cmdLanding(url, shotPrefix) {
     return result;
 }
 
+async function uiLogin(page, token) {
+    await page.fill('#token', token);
+    await page.click('#login-form button[type=submit]');
+}
+
+async function uiView(page, view, ready) {
+    await page.click(`nav a[href="#${view}"]`);
+    await page.waitForSelector(ready, { timeout: 10000 });
+}
+
+async function cmdUi(url, token, pendingId, activeId, shotPrefix) {
+    const result = {};
+    for (const name of ['desktop', 'phone']) {
+        const r = await withBrowser(VIEWPORTS[name], async (page) => {
+            const out = {};
+            const shot = (view) => page.screenshot({ path: `${shotPrefix}-${view}-${name}.png`, fullPage: true });
+            page.on('dialog', (d) => { out.last_dialog = d.message(); d.accept(); });
+            const { error } = await open(page, url);
+            if (error)
+                return { error };
+            await page.waitForSelector('#login:not([hidden])');
+            if (name === 'desktop') {
+                await uiLogin(page, 'A'.repeat(43));
+                await page.waitForSelector('#status.error');
+                out.wrong_token = await page.locator('#status').innerText();
+            }
+            await shot('login');
+            await uiLogin(page, token);
+            await page.waitForSelector('#devices-list table');
+            await shot('devices-before');
+            if (name === 'desktop') {
+                await page.click(`button[data-action=approve][data-id="${pendingId}"]`);
+                await page.waitForSelector('#status.ok');
+                out.approved = await page.locator('#status').innerText();
+                await page.click(`button[data-action=revoke][data-id="${activeId}"]`);
+                await page.waitForFunction(() => /revoked/.test(document.getElementById('status').textContent));
+                out.revoked = await page.locator('#status').innerText();
+                out.revoke_question = out.last_dialog;
+                await page.reload();
+                await page.waitForSelector('#devices-list table');
+                out.still_logged_in_after_reload = true;
+                out.cookies = await page.evaluate(() => document.cookie);
+                out.session_token_kept = await page.evaluate((t) => sessionStorage.getItem('lancert.adminToken') === t, token);
+            }
+            await shot('devices');
+            await uiView(page, 'certificates', '#certificates-list table');
+            await shot('certificates');
+            await uiView(page, 'tokens', '#token-form');
+            await page.fill('#token-names', 'camera');
+            await page.click('#token-form button[type=submit]');
+            await page.waitForSelector('#token-qr svg');
+            out.enrol_token = await page.locator('#token-value').innerText();
+            const qr = `${shotPrefix}-token-qr-${name}.png`;
+            await page.locator('#token-qr svg').screenshot({ path: qr });
+            out.token_qr = qr;
+            await shot('token');
+            await uiView(page, 'health', '#health-view dl');
+            out.health = await page.locator('#health-view').innerText();
+            await shot('health');
+            await page.click('#logout');
+            await page.waitForSelector('#login:not([hidden])');
+            out.logged_out = await page.evaluate(() => sessionStorage.length === 0);
+            return out;
+        });
+        if (r.error)
+            return r;
+        result[name] = r;
+    }
+    return result;
+}
+
 async function main() {
     const [cmd, url, shot] = process.argv.slice(2);
+    const args = process.argv.slice(2);
     let r;
     if (cmd === 'load' && url)
         r = await cmdLoad(url, shot);
     else if (cmd === 'landing' && url && shot)
         r = await cmdLanding(url, shot);
+    else if (cmd === 'ui' && args.length === 6)
+        r = await cmdUi(args[1], args[2], args[3], args[4], args[5]);
     else {
-        process.stderr.write('usage: browser.js load URL [SHOT_PREFIX] | landing URL SHOT_PREFIX\n');
+        process.stderr.write('usage: browser.js load URL [SHOT_PREFIX] | landing URL SHOT_PREFIX | ui URL TOKEN PENDING_ID ACTIVE_ID SHOT_PREFIX\n');
         process.exit(2);
     }
     process.stdout.write(JSON.stringify(r) + '\n');

@@ -16,6 +16,9 @@
 #   (c) the landing page: its fingerprint is the served root's, its QR code
 #       decodes to its download link, /ca.mobileconfig is a profile whose
 #       payload is exactly the root.
+#   (d) the admin UI (/ui/): a wrong token refused, log in, approve a pending
+#       enrolment, revoke a device, make an enrolment token (its QR code
+#       decodes to it, and it enrols a device); checked through the API.
 # Screenshots at a desktop and a phone viewport: tests/artifacts/browser/.
 . tests/integration/lib.sh
 
@@ -48,7 +51,7 @@ browser_cleanup() {
 trap browser_cleanup EXIT INT TERM
 
 [ "$(id -u)" -eq 0 ] || fail "needs root for a network namespace (ip netns add); run make check as root"
-for tool in node npm /usr/bin/chromium certutil zbarimg xmllint ip openssl curl; do
+for tool in node npm /usr/bin/chromium certutil zbarimg xmllint ip openssl curl jq; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing: sh scripts/deps.sh browser"
 done
 
@@ -76,9 +79,9 @@ if $IN ip link add lcb0 type dummy 2>/dev/null; then
 else
     IFACE=lo
 fi
-if ! $IN ip addr add "$GW/24" dev $IFACE || ! $IN ip addr add "$DEV/24" dev $IFACE; then
-    fail "cannot add $GW and $DEV to $IFACE"
-fi
+for a in "$GW" "$DEV" 10.77.0.3 10.77.0.4 10.77.0.5; do
+    $IN ip addr add "$a/24" dev $IFACE || fail "cannot add $a to $IFACE"
+done
 ok "namespace $NS with $GW and $DEV on $IFACE"
 
 # --- the CA and the device's certificates (before lancertd holds the store) --
@@ -209,6 +212,55 @@ xmllint --nonet --xpath 'string(/plist/dict/array/dict[string="com.apple.securit
     "$T/profile.xml" | tr -d ' \n\t' | base64 -d >"$T/profile.der"
 cmp -s "$T/profile.der" "$T/linked.der"
 expect_eq "the profile's payload is exactly the root" $? 0
+
+# (d) the admin UI, over HTTPS on the gateway's hex name
+API="https://$GW_HEX/api/v1"
+ADMIN=$(cat "$S/admin.token")
+a() { $IN curl -sS --max-time 5 --cacert "$S/ca.pem" "$@"; }
+enrol() { # FROM-ADDR CSR-NAME [TOKEN] — POST enroll; the reply in $T/r, the status out
+    if [ -n "${3:-}" ]; then
+        jq -n --rawfile csr "$T/$2.csr" --arg t "$3" '{csr: $csr, token: $t}' >"$T/$2.json"
+    else
+        jq -n --rawfile csr "$T/$2.csr" '{csr: $csr}' >"$T/$2.json"
+    fi
+    a --interface "$1" -o "$T/r" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        --data-binary "@$T/$2.json" "$API/enroll"
+}
+make_csr active ec:P-256 "/CN=active" "DNS:0a4d0003.home.arpa"
+expect_eq "a device enrols its hex name from its own address" "$(enrol 10.77.0.3 active)" 201
+ACTIVE_ID=$(jq -r .id "$T/r")
+make_csr printer ec:P-256 "/CN=printer" "DNS:printer.home.arpa"
+expect_eq "a friendly name waits for the admin" "$(enrol 10.77.0.4 printer)" 202
+PENDING_ID=$(jq -r .id "$T/r")
+browse "$BARE" ui "https://$GW_HEX/ui/" "$ADMIN" "$PENDING_ID" "$ACTIVE_ID" "$ART/ui"
+expect_eq "the UI is not trusted without the root (exit)" "$?" 3
+browse "$TRUSTING" ui "https://$GW_HEX/ui/" "$ADMIN" "$PENDING_ID" "$ACTIVE_ID" "$ART/ui"
+expect_eq "the UI flow ran (exit)" "$?" 0
+ui() { jq -r "$1" "$T/b.json"; }
+expect_match "a wrong token is refused" "$(ui .desktop.wrong_token)" "not accepted"
+expect_match "the UI says it approved" "$(ui .desktop.approved)" "Device $PENDING_ID .* approved"
+expect_match "it asked before revoking" "$(ui .desktop.revoke_question)" "Revoke device $ACTIVE_ID"
+expect_match "the UI says it revoked" "$(ui .desktop.revoked)" "Device $ACTIVE_ID revoked \(1 certificate\)"
+expect_eq "a reload keeps the tab logged in" "$(ui .desktop.still_logged_in_after_reload)" true
+expect_eq "the token is in sessionStorage" "$(ui .desktop.session_token_kept)" true
+expect_eq "and in no cookie" "$(ui .desktop.cookies)" ""
+expect_eq "logging out forgets it" "$(ui .desktop.logged_out)" true
+expect_match "the health view shows the root fingerprint" "$(ui .desktop.health)" "$want_fp"
+ah() { a -H "Authorization: Bearer $ADMIN" "$@"; }
+expect_eq "API: the approved device is active" "$(ah "$API/devices/$PENDING_ID" | jq -r .status)" active
+expect_eq "API: it has a certificate" "$(ah "$API/devices/$PENDING_ID" | jq -r '.certificates | length')" 1
+expect_eq "API: the revoked device is revoked" "$(ah "$API/devices/$ACTIVE_ID" | jq -r .status)" revoked
+serial=$(ah "$API/devices/$ACTIVE_ID" | jq -r '.certificates[0]')
+expect_eq "API: its certificate is revoked" \
+    "$(ah "$API/certificates" | jq -r --arg s "$serial" '.certificates[] | select(.serial == $s) | .revoked')" true
+TOKEN=$(ui .desktop.enrol_token)
+expect_eq "the token's QR code decodes to the token" "$(zbarimg -q --raw "$(ui .desktop.token_qr)" 2>/dev/null)" "$TOKEN"
+make_csr camera ec:P-256 "/CN=camera" "DNS:camera.home.arpa"
+expect_eq "the token from the UI enrols camera at once" "$(enrol 10.77.0.5 camera "$TOKEN")" 201
+a -D "$T/uih" -o /dev/null "https://$GW_HEX/ui/app.js"
+expect_match "the UI's CSP allows its own scripts only" "$(cat "$T/uih")" \
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'"
+expect_match "HSTS on the UI" "$(cat "$T/uih")" "Strict-Transport-Security: max-age="
 
 for shot in "$ART"/*.png; do echo "# screenshot: $shot"; done
 done_testing
