@@ -148,8 +148,8 @@ async function cmdUi(url, token, pendingId, activeId, shotPrefix) {
             await shot('login');
             await uiLogin(page, token);
             await page.waitForSelector('#devices-list table');
-            await shot('devices-before');
             if (name === 'desktop') {
+                await shot('devices-before');
                 await page.click(`button[data-action=approve][data-id="${pendingId}"]`);
                 await page.waitForSelector('#status.ok');
                 out.approved = await page.locator('#status').innerText();

@@ -76,8 +76,19 @@
         if (!d)
             return '—';
         const days = Math.round((d.getTime() - Date.now()) / 86400000);
-        const rel = days === 0 ? 'today' : days > 0 ? `in ${days} days` : `${-days} days ago`;
-        return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC (${rel})`;
+        const n = Math.abs(days) === 1 ? 'day' : 'days';
+        const rel = days === 0 ? 'today' : days > 0 ? `in ${days} ${n}` : `${-days} ${n} ago`;
+        return `${utc(d)} (${rel})`;
+    }
+
+    function utc(d) {
+        return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    }
+
+    // fingerprint groups "AB:CD:..." by eight bytes, so it wraps between groups.
+    function fingerprint(fp) {
+        const groups = fp.match(/.{1,24}/g) || [];
+        return el('span', { class: 'fp mono' }, groups.map((g) => el('span', null, g)));
     }
 
     function badge(text) {
@@ -164,12 +175,12 @@
             devices.sort((a, b) => order[a.status] - order[b.status] || a.id - b.id);
             box.replaceChildren(devices.length === 0
                 ? el('p', { class: 'empty card' }, 'No devices yet. A device enrols by sending a CSR to /api/v1/enroll.')
-                : table('Devices', ['Device', 'Names', 'Hex name', 'Addresses', 'Certificate expires', 'Status', 'Actions'],
+                : table('Devices', ['Device', 'Friendly names', 'Hex name', 'Addresses', 'Certificate expires', 'Status', 'Actions'],
                     devices.map((d) => [
                         `#${d.id}`,
                         d.status === 'pending'
                             ? el('span', null, (d.requested_names || []).join(', '), el('span', { class: 'muted' }, ' (requested)'))
-                            : d.names.join(', ') || '—',
+                            : d.names.filter((n) => n !== d.hex_name).join(', ') || '—',
                         { mono: d.hex_name || '—' },
                         { mono: (d.addresses || []).join(', ') || '—' },
                         when(d.not_after),
@@ -283,7 +294,7 @@
             box.replaceChildren(el('div', { class: 'card' }, el('dl', { class: 'facts' },
                 el('dt', null, 'HTTPS listener'), el('dd', null, badge(health.status === 'ok' ? 'ok' : 'down')),
                 el('dt', null, 'Zone'), el('dd', null, el('code', null, ca.zone)),
-                el('dt', null, 'Root fingerprint (SHA-256)'), el('dd', { class: 'mono' }, ca.fingerprint_sha256),
+                el('dt', null, 'Root fingerprint (SHA-256)'), el('dd', null, fingerprint(ca.fingerprint_sha256)),
                 el('dt', null, 'Devices'), el('dd', null,
                     `${count(devices, (d) => d.status === 'active')} active, `
                     + `${count(devices, (d) => d.status === 'pending')} pending, `
@@ -291,7 +302,7 @@
                 el('dt', null, 'Certificates'), el('dd', null,
                     `${count(states, (s) => s === 'valid')} valid, ${count(states, (s) => s === 'expiring')} expiring within 14 days, `
                     + `${count(states, (s) => s === 'expired')} expired, ${count(states, (s) => s === 'revoked')} revoked`),
-                el('dt', null, 'Checked'), el('dd', null, when(new Date().toISOString())))));
+                el('dt', null, 'Checked'), el('dd', null, utc(new Date())))));
             say('');
         } catch (e) {
             failed(e);
