@@ -49,7 +49,7 @@ void http_ui_qr(struct reply *out, const struct route_request *req)
     size_t svg_len;
     struct lc_err err;
 
-    if (!http_admin_check(out, req))
+    if (!http_admin_authorize(out, req))
         return;
     body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
     if (!body || json_unpack(body, "{s:s}", "text", &text) != 0) {

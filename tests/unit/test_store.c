@@ -132,7 +132,7 @@ START_TEST(test_open_creates_schema)
     db_text(text, sizeof(text),
             "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master "
             "WHERE type = 'table' ORDER BY name)");
-    ck_assert_str_eq(text, "cert_names certs devices dns_keys enrollments meta name_addresses names tokens");
+    ck_assert_str_eq(text, "cert_names certs devices dns_keys enrollments jws_seen meta name_addresses names tokens");
     for (const char *const *t = (const char *const[]){"certs", "devices", "names", "tokens", NULL};
          *t; t++)
         ck_assert_int_eq(count(s, *t), 0);
@@ -636,7 +636,7 @@ START_TEST(test_migration_to_v2)
 
     /* A version-1 store, as the first release left it: opening it adds
      * dns_keys and keeps what was there. */
-    db_exec("DROP TABLE enrollments; DROP INDEX dns_keys_by_device; DROP TABLE dns_keys; "
+    db_exec("DROP TABLE jws_seen; DROP TABLE enrollments; DROP INDEX dns_keys_by_device; DROP TABLE dns_keys; "
             "PRAGMA user_version = 1");
     s = open_store();
     db_text(text, sizeof(text), "PRAGMA user_version");
@@ -644,6 +644,80 @@ START_TEST(test_migration_to_v2)
     db_text(text, sizeof(text), "SELECT count(*) FROM dns_keys");
     ck_assert_str_eq(text, "0");
     ck_assert_int_eq(count(s, "devices"), 1);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_migration_to_v3)
+{
+    char text[64];
+    struct store *s = open_store();
+    store_free(s);
+    /* A version-2 store: opening it adds jws_seen. */
+    db_exec("DROP TABLE jws_seen; PRAGMA user_version = 2");
+    s = open_store();
+    db_text(text, sizeof(text), "PRAGMA user_version");
+    ck_assert_int_eq(atoi(text), store_schema_version(s));
+    db_text(text, sizeof(text), "SELECT count(*) FROM jws_seen");
+    ck_assert_str_eq(text, "0");
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_jws_seen)
+{
+    uint8_t a[STORE_JWS_ID_LEN], b[STORE_JWS_ID_LEN];
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    memset(a, 0xaa, sizeof(a));
+    memset(b, 0xbb, sizeof(b));
+    TH_OK(store_begin(s, &err), err);
+    TH_OK(store_jws_seen_add(s, a, 1000, 500, &err), err);
+    TH_FAILS(store_jws_seen_add(s, a, 1000, 500, &err), LC_E_EXISTS, err);
+    TH_OK(store_jws_seen_add(s, b, 600, 500, &err), err);
+    TH_OK(store_commit(s, &err), err);
+    store_free(s);
+
+    /* Durable: a new handle still refuses it. */
+    s = open_store();
+    TH_OK(store_begin(s, &err), err);
+    TH_FAILS(store_jws_seen_add(s, a, 1000, 700, &err), LC_E_EXISTS, err);
+    /* b expired at 600 and was forgotten by the add at 700. */
+    TH_OK(store_jws_seen_add(s, b, 1300, 700, &err), err);
+    /* A rolled-back transaction remembers nothing. */
+    store_rollback(s);
+    TH_OK(store_begin(s, &err), err);
+    TH_OK(store_jws_seen_add(s, b, 1300, 700, &err), err);
+    store_rollback(s);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_device_status_and_key)
+{
+    uint8_t k1[STORE_KEY_ID_LEN], k2[STORE_KEY_ID_LEN], k3[STORE_KEY_ID_LEN];
+    int64_t d1 = 0, d2 = 0, got = 0;
+    char status[STORE_STATUS_MAX];
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    key_of(k1, 1);
+    key_of(k2, 2);
+    key_of(k3, 3);
+    TH_OK(store_device_for_key(s, &d1, k1, true, &err), err);
+    TH_OK(store_device_for_key(s, &d2, k2, true, &err), err);
+    TH_OK(store_device_status(s, status, d1, &err), err);
+    ck_assert_str_eq(status, "active");
+    TH_FAILS(store_device_status(s, status, 99, &err), LC_E_NOTFOUND, err);
+    db_exec("UPDATE devices SET status = 'revoked' WHERE id = 2");
+    TH_OK(store_device_status(s, status, d2, &err), err);
+    ck_assert_str_eq(status, "revoked");
+
+    TH_OK(store_device_set_key(s, d1, k3, &err), err);
+    TH_OK(store_device_for_key(s, &got, k3, false, &err), err);
+    ck_assert_int_eq(got, d1);
+    TH_FAILS(store_device_for_key(s, &got, k1, false, &err), LC_E_NOTFOUND, err);
+    TH_FAILS(store_device_set_key(s, d1, k2, &err), LC_E_EXISTS, err);
+    TH_FAILS(store_device_set_key(s, 99, k1, &err), LC_E_NOTFOUND, err);
     store_free(s);
 }
 END_TEST
@@ -796,7 +870,7 @@ START_TEST(test_migration_to_v3)
     db_exec("DROP TABLE enrollments; PRAGMA user_version = 2");
     s = open_store();
     db_text(text, sizeof(text), "PRAGMA user_version");
-    ck_assert_int_eq(atoi(text), 3);
+    ck_assert_int_eq(atoi(text), store_schema_version(s));
     db_text(text, sizeof(text), "SELECT count(*) FROM enrollments");
     ck_assert_str_eq(text, "0");
     ck_assert_int_eq(count(s, "devices"), 1);
@@ -1035,6 +1109,9 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_integrity_check);
     tcase_add_test(tc, test_integrity_check_finds_damage);
+    tcase_add_test(tc, test_migration_to_v3);
+    tcase_add_test(tc, test_jws_seen);
+    tcase_add_test(tc, test_device_status_and_key);
     suite_add_tcase(s, tc);
     return s;
 }
