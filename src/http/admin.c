@@ -127,20 +127,6 @@ static bool authorized(struct http_admin *a, struct reply *out, const struct rou
     return http_admin_authorize_on(out, req, a->store);
 }
 
-bool http_admin_check(struct reply *out, const struct route_request *req)
-{
-    struct http_admin *a = req->svc->admin;
-    bool ok;
-    if (!a) {
-        reply_problem(out, 503, "Service Unavailable", "the admin API is not running");
-        return false;
-    }
-    pthread_mutex_lock(&a->lock);
-    ok = authorized(a, out, req);
-    pthread_mutex_unlock(&a->lock);
-    return ok;
-}
-
 static int add_name(void *ctx, const char *name)
 {
     return json_array_append_new(ctx, json_string(name)) == 0 ? 0 : LC_E_NOMEM;

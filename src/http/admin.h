@@ -46,11 +46,6 @@ struct store;
 bool http_admin_authorize_on(struct reply *out, const struct route_request *req,
                              struct store *store);
 
-/* http_admin_check is http_admin_authorize on the admin API's own store,
- * for endpoints that need the admin but no store of their own (the web UI's
- * QR codes). False with a 401, 500 or 503 in |out|. */
-bool http_admin_check(struct reply *out, const struct route_request *req);
-
 /* GET /api/v1/certificates[?name=N]: every certificate (or those naming N),
  * as {"certificates": [{serial, names, not_before, not_after, revoked,
  * revoked_at?, device_id}]}. */
