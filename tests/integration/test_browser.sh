@@ -267,6 +267,21 @@ a -D "$T/uih" -o /dev/null "https://$GW_HEX/ui/app.js"
 expect_match "the UI's CSP allows its own scripts only" "$(cat "$T/uih")" \
     "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'"
 expect_match "HSTS on the UI" "$(cat "$T/uih")" "Strict-Transport-Security: max-age="
+# The QR endpoint the UI uses: the admin's only, and strict about its body.
+qr() { # BODY [curl args] — the status of POST /api/v1/qr
+    body=$1
+    shift
+    a -o "$T/qr.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary "$body" \
+        "$@" "$API/qr"
+}
+expect_eq "POST qr without the admin token" "$(qr '{"text":"x"}')" 401
+expect_eq "POST qr, not JSON" "$(qr '{"text":' -H "Authorization: Bearer $ADMIN")" 400
+expect_eq "POST qr, text not a string" "$(qr '{"text":1}' -H "Authorization: Bearer $ADMIN")" 400
+expect_eq "POST qr, empty text" "$(qr '{"text":""}' -H "Authorization: Bearer $ADMIN")" 400
+long=$(head -c 513 /dev/zero | tr '\0' x)
+expect_eq "POST qr, 513 bytes" "$(qr "{\"text\":\"$long\"}" -H "Authorization: Bearer $ADMIN")" 400
+expect_eq "POST qr" "$(qr '{"text":"hello"}' -H "Authorization: Bearer $ADMIN")" 200
+expect_match "it is an SVG" "$(head -c 60 "$T/qr.out")" '^<svg xmlns="http://www.w3.org/2000/svg"'
 
 for shot in "$ART"/*.png; do echo "# screenshot: $shot"; done
 done_testing
