@@ -42,6 +42,7 @@ enum {
 /* The trust anchor and the API's base, shared by enroll and renew. */
 struct device_opts {
     const char *server, *ca_file, *fingerprint, *ca_url, *dir, *address;
+    uint8_t fingerprint_md[32];
     char base[512];        /* server + "/api/v1" */
     char root_path[PATH_MAX]; /* the root the client verifies with */
 };
@@ -97,13 +98,15 @@ static int trust_root(struct device_opts *d, struct lc_err *err)
     int rc;
 
     memset(&r, 0, sizeof(r));
-    if ((rc = path_in(d->root_path, d->dir, DEVICE_ROOT_FILE, err)) != LC_OK)
+    if ((rc = path_in(d->root_path, d->dir, DEVICE_ROOT_FILE, err)) != LC_OK ||
+        (d->fingerprint &&
+         (rc = device_fingerprint_parse(d->fingerprint_md, d->fingerprint, err)) != LC_OK))
         goto out;
     if (d->ca_file) {
         if ((rc = file_read(&pem, &pem_len, d->ca_file, DEVICE_MAX_PEM, err)) != LC_OK)
             goto out;
         if (d->fingerprint &&
-            (rc = device_fingerprint_check(pem, pem_len, d->fingerprint, err)) != LC_OK)
+            (rc = device_fingerprint_check(pem, pem_len, d->fingerprint_md, err)) != LC_OK)
             goto out;
     } else if (d->fingerprint) {
         if (d->ca_url)
@@ -122,7 +125,7 @@ static int trust_root(struct device_opts *d, struct lc_err *err)
             rc = lc_fail(err, LC_E_TOO_BIG, "the root at %.80s is over %d bytes", url, DEVICE_MAX_PEM);
             goto out;
         }
-        if ((rc = device_fingerprint_check(r.body, r.body_len, d->fingerprint, err)) != LC_OK)
+        if ((rc = device_fingerprint_check(r.body, r.body_len, d->fingerprint_md, err)) != LC_OK)
             goto out;
         pem = r.body;
         pem_len = r.body_len;

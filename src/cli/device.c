@@ -551,35 +551,40 @@ int device_write(const char *dir, const char *name, const char *data, size_t len
     return file_write_atomic(path, data, len, (mode_t)mode, 0, err);
 }
 
-int device_fingerprint_check(const char *pem, size_t pem_len, const char *want,
-                             struct lc_err *err)
+int device_fingerprint_parse(uint8_t out[32], const char *text, struct lc_err *err)
 {
-    unsigned char md[32], want_md[32];
-    unsigned int md_len = 0;
-    size_t n = 0, n_certs = 0;
-    X509 *cert[1];
-    int rc;
-
-    for (const char *p = want; *p; p++) {
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
         if (*p == ':')
             continue;
         if (!isxdigit((unsigned char)*p) || n == 64)
-            return lc_fail(err, LC_E_USAGE,
-                           "--fingerprint needs the root's SHA-256: 64 hex digits, colons optional");
+            break;
         int v = isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10;
-        want_md[n / 2] = (unsigned char)(n % 2 ? (want_md[n / 2] | v) : v << 4);
+        out[n / 2] = (uint8_t)(n % 2 ? (out[n / 2] | v) : v << 4);
         n++;
+        if (p[1] == '\0' && n == 64)
+            return LC_OK;
     }
-    if (n != 64)
-        return lc_fail(err, LC_E_USAGE,
-                       "--fingerprint needs the root's SHA-256: 64 hex digits, colons optional");
+    return lc_fail(err, LC_E_USAGE,
+                   "--fingerprint needs the root's SHA-256: 64 hex digits, colons optional");
+}
+
+int device_fingerprint_check(const char *pem, size_t pem_len, const uint8_t want[32],
+                             struct lc_err *err)
+{
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    size_t n_certs = 0;
+    X509 *cert[1];
+    int rc;
+
     if ((rc = read_certs(cert, &n_certs, 1, pem, pem_len, "root file", err)) != LC_OK)
         return rc;
     rc = X509_digest(cert[0], EVP_sha256(), md, &md_len) && md_len == 32 ? LC_OK : LC_E_CRYPTO;
     X509_free(cert[0]);
     if (rc != LC_OK)
         return lc_fail_openssl(err, LC_E_CRYPTO, "cannot hash the root");
-    if (CRYPTO_memcmp(md, want_md, sizeof(md)) != 0)
+    if (CRYPTO_memcmp(md, want, sizeof(md)) != 0)
         return lc_fail(err, LC_E_SIGNATURE,
                        "the gateway's root does not have the SHA-256 fingerprint given; "
                        "someone may be in the middle");

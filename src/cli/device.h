@@ -114,10 +114,13 @@ int device_update_key_format(char *out, size_t out_len, const struct device_upda
 int device_write(const char *dir, const char *name, const char *data, size_t len, unsigned mode,
                  struct lc_err *err);
 
+/* device_fingerprint_parse reads a SHA-256 fingerprint as users copy it:
+ * 64 hex digits, any case, colons optional (LC_E_USAGE otherwise). */
+int device_fingerprint_parse(uint8_t out[32], const char *text, struct lc_err *err);
+
 /* device_fingerprint_check succeeds when |pem| holds one certificate whose
- * SHA-256 fingerprint is |want| (64 hex digits, any case, colons optional);
- * LC_E_SIGNATURE when it is another. */
-int device_fingerprint_check(const char *pem, size_t pem_len, const char *want,
+ * SHA-256 fingerprint is |want|; LC_E_SIGNATURE when it is another. */
+int device_fingerprint_check(const char *pem, size_t pem_len, const uint8_t want[32],
                              struct lc_err *err);
 
 #endif
