@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ca/jws.h"
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/device.h"
@@ -596,7 +597,7 @@ int cli_renew(struct cli *cli, int argc, char **argv, struct lc_err *err)
         rc = lc_fail(err, LC_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = device_jws(&jws, key, cert, payload, (int64_t)time(NULL), err)) != LC_OK)
+    if ((rc = jws_sign(&jws, key, cert, payload, (int64_t)time(NULL), err)) != LC_OK)
         goto out;
     struct client_opts co = {d.root_path, NULL, NULL, d.address};
     if ((rc = client_new(&c, &co, err)) != LC_OK ||

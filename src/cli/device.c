@@ -8,14 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <jose/b64.h>
-#include <jose/jws.h>
-#include <jose/openssl.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "core/file.h"
@@ -230,91 +226,6 @@ out:
     GENERAL_NAMES_free(sans);
     X509_NAME_free(subj);
     X509_REQ_free(req);
-    return rc;
-}
-
-/* jws_alg names the JWS algorithm for |key| (RFC 7518 3.1, RFC 8037). */
-static const char *jws_alg(EVP_PKEY *key)
-{
-    if (EVP_PKEY_is_a(key, "RSA"))
-        return "RS256";
-    if (EVP_PKEY_is_a(key, "ED25519"))
-        return "EdDSA";
-    if (EVP_PKEY_is_a(key, "EC")) {
-        char group[32] = "";
-        size_t len = 0;
-        if (!EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &len))
-            return NULL;
-        if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-            return "ES256";
-        if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
-            return "ES384";
-    }
-    return NULL;
-}
-
-int device_jws(char **out, EVP_PKEY *key, X509 *cert, const json_t *payload, int64_t iat,
-               struct lc_err *err)
-{
-    unsigned char *der = NULL, nonce_raw[16];
-    char *x5c = NULL, *payload_text = NULL;
-    json_t *jwk = NULL, *jws = NULL, *sig = NULL, *nonce = NULL;
-    const char *alg = jws_alg(key);
-    int der_len, rc = LC_E_NOMEM;
-
-    *out = NULL;
-    if (!alg) {
-        rc = lc_fail(err, LC_E_KEY, "the key is of a type renewal cannot sign with "
-                                    "(EC P-256/P-384, RSA, Ed25519)");
-        goto out;
-    }
-    if ((der_len = i2d_X509(cert, &der)) <= 0) {
-        rc = lc_fail_openssl(err, LC_E_CRYPTO, "cannot encode the certificate");
-        goto out;
-    }
-    /* x5c carries standard base64, not base64url (RFC 7515 4.1.6). */
-    if (!(x5c = malloc(4 * (((size_t)der_len + 2) / 3) + 1)))
-        goto nomem;
-    EVP_EncodeBlock((unsigned char *)x5c, der, der_len);
-    if (RAND_bytes(nonce_raw, sizeof(nonce_raw)) != 1) {
-        rc = lc_fail_openssl(err, LC_E_CRYPTO, "no random bytes for the nonce");
-        goto out;
-    }
-    if (!(nonce = jose_b64_enc(nonce_raw, sizeof(nonce_raw))) ||
-        !(payload_text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS)) ||
-        !(jws = json_pack("{s:o}", "payload", jose_b64_enc(payload_text, strlen(payload_text)))) ||
-        !(sig = json_pack("{s:{s:s, s:[s], s:I, s:O}}", "protected", "alg", alg, "x5c", x5c,
-                          "iat", (json_int_t)iat, "nonce", nonce)))
-        goto nomem;
-    if (!(jwk = jose_openssl_jwk_from_EVP_PKEY(NULL, key))) {
-        rc = lc_fail(err, LC_E_KEY, "libjose cannot use this key (%s)", alg);
-        goto out;
-    }
-    if (!jose_jws_sig(NULL, jws, sig, jwk)) {
-        rc = lc_fail(err, LC_E_CRYPTO, "libjose could not sign with the key (%s)", alg);
-        goto out;
-    }
-    if (!(*out = json_dumps(jws, JSON_COMPACT | JSON_SORT_KEYS)))
-        goto nomem;
-    rc = LC_OK;
-    goto out;
-nomem:
-    rc = lc_fail(err, LC_E_NOMEM, "out of memory building the JWS");
-out:
-    if (jwk) {
-        /* The JWK holds the private key: wipe its "d" (and RSA's factors). */
-        const char *k;
-        json_t *v;
-        json_object_foreach(jwk, k, v) if (json_is_string(v))
-            OPENSSL_cleanse((void *)(uintptr_t)json_string_value(v), json_string_length(v));
-    }
-    json_decref(jwk);
-    json_decref(jws);
-    json_decref(sig);
-    json_decref(nonce);
-    free(payload_text);
-    free(x5c);
-    OPENSSL_free(der);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /* device.h — what a device does around its requests to the gateway, none of
- * it on the network: its key, the CSR it sends, the JWS that proves it holds
- * the certified key (renewal), reading the gateway's answers (untrusted
- * JSON) and writing its files. `lancert enroll` and `renew` use it. */
+ * it on the network: its key, the CSR it sends, reading the gateway's answers
+ * (untrusted JSON) and writing its files. `lancert enroll` and `renew` use
+ * it; the JWS that proves possession of the key is ca/jws.h's jws_sign. */
 #ifndef LC_CLI_DEVICE_H
 #define LC_CLI_DEVICE_H
 
@@ -78,14 +78,6 @@ int device_names(char out[][LC_NAME_MAX + 1], size_t *out_n, const struct lc_add
  * every name as a DNS subjectAltName; *out is a new PEM string to free(). */
 int device_csr_pem(char **out, EVP_PKEY *key, const char names[][LC_NAME_MAX + 1], size_t n_names,
                    struct lc_err *err);
-
-/* device_jws makes the flattened JWS (RFC 7515 7.2.2) that renewal and
- * name updates send: protected header {alg, x5c: [|cert|], iat, nonce} with
- * a random nonce, |payload| (a JSON object, borrowed) as payload, signed by
- * |key|. *out is new JSON text to free(). Keys libjose cannot sign with are
- * refused with LC_E_KEY. */
-int device_jws(char **out, EVP_PKEY *key, X509 *cert, const json_t *payload, int64_t iat,
-               struct lc_err *err);
 
 /* device_ca_parse reads GET /api/v1/ca's answer and writes its zone. */
 int device_ca_parse(char out_zone[LC_NAME_MAX + 1], const char *body, size_t len,
