@@ -7,7 +7,7 @@ set -eu
 
 pkgs_build="gcc make autoconf pkg-config libssl-dev libmicrohttpd-dev libgnutls28-dev libc-ares-dev
             libcurl4-openssl-dev libjansson-dev libsqlite3-dev libjose-dev"
-pkgs_check="check openssl curl sqlite3 procps libxml2-utils iproute2 bind9-dnsutils knot-dnsutils"
+pkgs_check="check openssl curl sqlite3 procps libxml2-utils iproute2 bind9-dnsutils knot-dnsutils jq"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="openssl procps util-linux hyperfine"
 pkgs_dns="dnsperf nsd knot bind9-dnsutils procps util-linux"

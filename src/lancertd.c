@@ -25,6 +25,7 @@
 #include "dns/records.h"
 #include "dns/server.h"
 #include "dns/update.h"
+#include "http/enroll.h"
 #include "http/https.h"
 #include "http/plain.h"
 #include "store/store.h"
@@ -44,6 +45,7 @@ struct daemon_state {
     struct http_plain *plain;
     struct http_https *https;
     struct http_admin *admin; /* its own store handle: admin requests run on the HTTPS threads */
+    struct http_enroll *enroll; /* its own store handle and CA copy, likewise */
     struct http_services svc; /* what the HTTPS listener serves */
     int64_t gateway_renew_at; /* when the gateway's certificate is due */
     struct dns_records *records;
@@ -331,6 +333,9 @@ static void reload(struct daemon_state *st)
         log_msg(LOG_ERR, "reload failed, keeping the running state: %s", err.msg);
         return;
     }
+    /* The enrolment API keeps its own copy of the CA: hand it the new one. */
+    if (st->enroll && http_enroll_reload(st->enroll, &st->conf, &err) != LC_OK)
+        log_msg(LOG_ERR, "reload: the enrolment API keeps the previous CA: %s", err.msg);
     log_open("lancertd", st->foreground, conf.log_level);
     log_msg(LOG_INFO, "reloaded");
 }
@@ -440,9 +445,15 @@ int main(int argc, char **argv)
         goto fail;
     /* The gateway's certificate is issued as the service user, after the
      * store is open; the listener gets it before the daemon says it is ready. */
-    if ((rc = http_admin_new(&st.admin, st.conf.state_dir, crl_stale, NULL, &err)) != LC_OK)
+    /* The DNS table comes first: enrolment updates it after each commit. */
+    if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
+        (rc = dns_records_load(st.records, st.store, &err)) != LC_OK)
+        goto fail;
+    if ((rc = http_admin_new(&st.admin, st.conf.state_dir, crl_stale, NULL, &err)) != LC_OK ||
+        (rc = http_enroll_new(&st.enroll, &st.conf, st.records, crl_stale, NULL, &err)) != LC_OK)
         goto fail;
     st.svc.admin = st.admin;
+    st.svc.enroll = st.enroll;
     if ((rc = http_https_start(&st.https, https_fds, n_https, &st.svc, &err)) != LC_OK) {
         n_https = 0;
         goto fail;
@@ -452,9 +463,7 @@ int main(int argc, char **argv)
         goto fail;
     {
         struct dns_zone zone;
-        if ((rc = dns_records_new(&st.records, &err)) != LC_OK ||
-            (rc = dns_records_load(st.records, st.store, &err)) != LC_OK ||
-            (rc = dns_zone_init(&zone, &st.conf, st.records, &err)) != LC_OK ||
+        if ((rc = dns_zone_init(&zone, &st.conf, st.records, &err)) != LC_OK ||
             (rc = dns_updater_new(&st.updater, st.conf.state_dir, &err)) != LC_OK ||
             (rc = dns_server_start(&st.dns, dns_udp, dns_tcp, n_dns, &zone, st.conf.dns_rrl,
                                    dns_update_handle, st.updater, &err)) != LC_OK)
@@ -507,6 +516,7 @@ out:
     dns_updater_free(st.updater);
     http_https_stop(st.https);
     http_admin_free(st.admin);
+    http_enroll_free(st.enroll);
     http_plain_stop(st.plain);
     dns_records_free(st.records);
     store_free(st.store);

@@ -101,16 +101,14 @@ static void store_failed(struct reply *out, const struct lc_err *err)
     reply_problem(out, 500, "Internal Server Error", "the store failed; see the gateway's log");
 }
 
-/* authorized checks the bearer token with |a|'s lock held; when it returns
- * false |out| holds the refusal. */
-static bool authorized(struct http_admin *a, struct reply *out, const struct route_request *req)
+bool http_admin_authorize(struct reply *out, const struct route_request *req, struct store *store)
 {
     const char *token = NULL;
     size_t token_len = 0;
     bool ok = false;
     struct lc_err err;
     if (http_bearer_parse(req->authorization, &token, &token_len) &&
-        admin_token_check(a->store, &ok, token, token_len, &err) != LC_OK) {
+        admin_token_check(store, &ok, token, token_len, &err) != LC_OK) {
         store_failed(out, &err); /* |ok| stays false */
     } else if (!ok) {
         reply_problem(out, 401, "Unauthorized",
@@ -119,6 +117,13 @@ static bool authorized(struct http_admin *a, struct reply *out, const struct rou
         out->www_authenticate = bearer_challenge;
     }
     return ok;
+}
+
+/* authorized checks the bearer token with |a|'s lock held; when it returns
+ * false |out| holds the refusal. */
+static bool authorized(struct http_admin *a, struct reply *out, const struct route_request *req)
+{
+    return http_admin_authorize(out, req, a->store);
 }
 
 static int add_name(void *ctx, const char *name)

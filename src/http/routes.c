@@ -25,6 +25,14 @@ static const struct route routes[] = {
     {"/healthz", "GET", healthz},
     {"/api/v1/certificates", "GET", http_admin_certs_list},
     {"/api/v1/certificates/*/revoke", "POST", http_admin_cert_revoke},
+    {"/api/v1/ca", "GET", http_enroll_ca},
+    {"/api/v1/enroll", "POST", http_enroll_post},
+    {"/api/v1/enroll/*", "GET", http_enroll_get},
+    {"/api/v1/devices", "GET", http_devices_list},
+    {"/api/v1/devices/*", "GET", http_device_get},
+    {"/api/v1/devices/*", "DELETE", http_device_delete},
+    {"/api/v1/devices/*/approve", "POST", http_device_approve},
+    {"/api/v1/tokens", "POST", http_tokens_create},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

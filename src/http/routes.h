@@ -9,6 +9,7 @@
 
 #include "core/addr.h"
 #include "http/admin.h"
+#include "http/enroll.h"
 #include "http/reply.h"
 
 /* The services the HTTPS listener serves, each owned by lancertd and
@@ -17,6 +18,7 @@
  * members here. */
 struct http_services {
     struct http_admin *admin; /* the admin API */
+    struct http_enroll *enroll; /* enrolment, devices and tokens */
 };
 
 /* What a handler gets: the decoded path, the method and the body, capped at

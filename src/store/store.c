@@ -62,6 +62,17 @@ static const char *const migrations[] = {
     "  device_id INTEGER REFERENCES devices(id) ON DELETE CASCADE,"
     "  created INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX dns_keys_by_device ON dns_keys(device_id);",
+    /* 2 -> 3: REST enrolment. A device's latest request: its CSR (kept for
+     * approval), the names it asked for, the address it asked from, and
+     * whether its update key has been handed out. Tokens are looked up by
+     * hash (UNIQUE already indexes it). */
+    "CREATE TABLE enrollments("
+    "  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,"
+    "  csr BLOB NOT NULL,"
+    "  names TEXT NOT NULL,"
+    "  peer BLOB NOT NULL CHECK (length(peer) IN (4, 16)),"
+    "  key_fetched INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -99,6 +110,21 @@ enum stmt_id {
     ST_CERT_NAMES,
     ST_META_GET,
     ST_META_SET,
+    ST_DEVICE_GET,
+    ST_DEVICE_BY_KEY_FULL,
+    ST_DEVICE_INSERT,
+    ST_DEVICE_SET_STATUS,
+    ST_DEVICES_ALL,
+    ST_DEVICE_NAMES,
+    ST_DEVICE_NAMES_DELETE,
+    ST_DEVICE_KEYS_DELETE,
+    ST_DEVICE_CERTS,
+    ST_ENROLLMENT_PUT,
+    ST_ENROLLMENT_GET,
+    ST_ENROLLMENT_KEY_FETCHED,
+    ST_TOKEN_PUT,
+    ST_TOKEN_FIND,
+    ST_TOKEN_USE,
     ST_COUNT_
 };
 
@@ -152,6 +178,24 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_DEVICE_GET] = "SELECT id, status, created FROM devices WHERE id = ?1",
+    [ST_DEVICE_BY_KEY_FULL] = "SELECT id, status, created FROM devices WHERE key_id = ?1",
+    [ST_DEVICE_INSERT] = "INSERT INTO devices(key_id, status, created) VALUES (?1, ?2, ?3)",
+    [ST_DEVICE_SET_STATUS] = "UPDATE devices SET status = ?2 WHERE id = ?1",
+    [ST_DEVICES_ALL] = "SELECT id, status, created FROM devices ORDER BY id",
+    [ST_DEVICE_NAMES] = "SELECT name, is_hex FROM names WHERE device_id = ?1 ORDER BY name",
+    [ST_DEVICE_NAMES_DELETE] = "DELETE FROM names WHERE device_id = ?1",
+    [ST_DEVICE_KEYS_DELETE] = "DELETE FROM dns_keys WHERE device_id = ?1",
+    [ST_DEVICE_CERTS] = "SELECT " CERT_COLS " FROM certs WHERE device_id = ?1 "
+                        "ORDER BY not_before DESC, serial",
+    [ST_ENROLLMENT_PUT] = "INSERT OR REPLACE INTO enrollments(device_id, csr, names, peer, "
+                          "key_fetched, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_ENROLLMENT_GET] = "SELECT device_id, csr, names, peer, key_fetched, created "
+                          "FROM enrollments WHERE device_id = ?1",
+    [ST_ENROLLMENT_KEY_FETCHED] = "UPDATE enrollments SET key_fetched = 1 WHERE device_id = ?1",
+    [ST_TOKEN_PUT] = "INSERT INTO tokens(hash, names, created, expires) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TOKEN_FIND] = "SELECT id, hash, names, created, expires, used_at FROM tokens WHERE hash = ?1",
+    [ST_TOKEN_USE] = "UPDATE tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL",
 };
 
 struct store {
@@ -832,4 +876,297 @@ int store_cert_names_each(struct store *s, const uint8_t serial[STORE_SERIAL_LEN
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc;
+}
+
+/* ---- devices, enrolments and enrolment tokens ------------------------------ */
+
+static const char *const device_status_names[] = {
+    [STORE_DEVICE_PENDING] = "pending",
+    [STORE_DEVICE_ACTIVE] = "active",
+    [STORE_DEVICE_REVOKED] = "revoked",
+};
+
+const char *store_device_status_name(enum store_device_status status)
+{
+    return device_status_names[status];
+}
+
+static void row_to_device(sqlite3_stmt *st, struct store_device *d)
+{
+    const char *status = (const char *)sqlite3_column_text(st, 1);
+    memset(d, 0, sizeof(*d));
+    d->id = sqlite3_column_int64(st, 0);
+    d->status = STORE_DEVICE_REVOKED; /* the CHECK constraint allows nothing else */
+    for (int i = 0; status && i <= STORE_DEVICE_REVOKED; i++)
+        if (strcmp(status, device_status_names[i]) == 0)
+            d->status = (enum store_device_status)i;
+    d->created = sqlite3_column_int64(st, 2);
+}
+
+/* device_read runs a statement that selects one device row. */
+static int device_read(struct store *s, struct store_device *out, enum stmt_id id,
+                       struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[id];
+    int step = sqlite3_step(st), rc;
+    if (step == SQLITE_ROW) {
+        row_to_device(st, out);
+        rc = LC_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = lc_fail(err, LC_E_NOTFOUND, "no such device");
+    } else {
+        rc = fail_db(s, err, "reading a device");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_device_get(struct store *s, struct store_device *out, int64_t id, struct lc_err *err)
+{
+    sqlite3_bind_int64(s->stmt[ST_DEVICE_GET], 1, id);
+    return device_read(s, out, ST_DEVICE_GET, err);
+}
+
+int store_device_by_key(struct store *s, struct store_device *out,
+                        const uint8_t key_id[STORE_KEY_ID_LEN], struct lc_err *err)
+{
+    sqlite3_bind_blob(s->stmt[ST_DEVICE_BY_KEY_FULL], 1, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
+    return device_read(s, out, ST_DEVICE_BY_KEY_FULL, err);
+}
+
+int store_device_add(struct store *s, int64_t *out_id, const uint8_t key_id[STORE_KEY_ID_LEN],
+                     enum store_device_status status, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_INSERT];
+    int step, ext;
+    sqlite3_bind_blob(st, 1, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, device_status_names[status], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    step = sqlite3_step(st);
+    ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
+        return lc_fail(err, LC_E_EXISTS, "a device has this key already");
+    if (step != SQLITE_DONE)
+        return fail_db(s, err, "adding a device");
+    *out_id = sqlite3_last_insert_rowid(s->db);
+    return LC_OK;
+}
+
+int store_device_set_status(struct store *s, int64_t id, enum store_device_status status,
+                            struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_SET_STATUS];
+    int rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, device_status_names[status], -1, SQLITE_STATIC);
+    if ((rc = run_stmt(s, ST_DEVICE_SET_STATUS, err, "changing a device's status")) != LC_OK)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return lc_fail(err, LC_E_NOTFOUND, "no device %lld", (long long)id);
+    return LC_OK;
+}
+
+int store_devices_each(struct store *s, store_device_fn fn, void *ctx, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICES_ALL];
+    int rc = LC_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_device d;
+        row_to_device(st, &d);
+        if ((rc = fn(ctx, &d)) != 0)
+            break;
+    }
+    if (rc == LC_OK && step != SQLITE_DONE)
+        rc = fail_db(s, err, "listing devices");
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_device_names_each(struct store *s, int64_t id, store_device_name_fn fn, void *ctx,
+                            struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_NAMES];
+    int rc = LC_OK, step;
+    sqlite3_bind_int64(st, 1, id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name && (rc = fn(ctx, name, sqlite3_column_int(st, 1) != 0)) != 0)
+            break;
+    }
+    if (rc == LC_OK && step != SQLITE_DONE)
+        rc = fail_db(s, err, "listing a device's names");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_device_certs_each(struct store *s, int64_t id, store_cert_fn fn, void *ctx,
+                            struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_CERTS];
+    int rc = LC_OK, step;
+    sqlite3_bind_int64(st, 1, id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_cert c;
+        row_to_cert(st, &c);
+        if ((rc = fn(ctx, &c)) != 0)
+            break;
+    }
+    if (rc == LC_OK && step != SQLITE_DONE)
+        rc = fail_db(s, err, "listing a device's certificates");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_device_forget(struct store *s, int64_t id, struct lc_err *err)
+{
+    int rc;
+    /* Names take their addresses with them (ON DELETE CASCADE). */
+    sqlite3_bind_int64(s->stmt[ST_DEVICE_NAMES_DELETE], 1, id);
+    if ((rc = run_stmt(s, ST_DEVICE_NAMES_DELETE, err, "deleting a device's names")) != LC_OK)
+        return rc;
+    sqlite3_bind_int64(s->stmt[ST_DEVICE_KEYS_DELETE], 1, id);
+    if ((rc = run_stmt(s, ST_DEVICE_KEYS_DELETE, err, "deleting a device's DNS keys")) != LC_OK)
+        return rc;
+    return store_device_set_status(s, id, STORE_DEVICE_REVOKED, err);
+}
+
+int store_enrollment_put(struct store *s, const struct store_enrollment *e, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_ENROLLMENT_PUT];
+    if (e->peer_len != 4 && e->peer_len != 16)
+        return lc_fail(err, LC_E_INTERNAL, "an enrolment's address is 4 or 16 bytes");
+    sqlite3_bind_int64(st, 1, e->device_id);
+    sqlite3_bind_blob(st, 2, e->csr, (int)e->csr_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, e->names, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, e->peer, (int)e->peer_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, e->key_fetched);
+    sqlite3_bind_int64(st, 6, e->created ? e->created : (int64_t)time(NULL));
+    return run_stmt(s, ST_ENROLLMENT_PUT, err, "recording an enrolment");
+}
+
+int store_enrollment_get(struct store *s, struct store_enrollment *out, int64_t device_id,
+                         struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_ENROLLMENT_GET];
+    struct store_enrollment e;
+    int step, rc;
+    memset(&e, 0, sizeof(e));
+    sqlite3_bind_int64(st, 1, device_id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *names = (const char *)sqlite3_column_text(st, 2);
+        int csr_len = sqlite3_column_bytes(st, 1), peer_len = sqlite3_column_bytes(st, 3);
+        uint8_t *csr = malloc(csr_len > 0 ? (size_t)csr_len : 1);
+        e.device_id = sqlite3_column_int64(st, 0);
+        e.key_fetched = sqlite3_column_int(st, 4) != 0;
+        e.created = sqlite3_column_int64(st, 5);
+        if (!csr) {
+            rc = lc_fail(err, LC_E_NOMEM, "out of memory");
+        } else if (!names || strlen(names) >= sizeof(e.names) ||
+                   (peer_len != 4 && peer_len != 16)) {
+            free(csr);
+            rc = lc_fail(err, LC_E_STORE, "the enrolment of device %lld is damaged",
+                         (long long)device_id);
+        } else {
+            memcpy(csr, sqlite3_column_blob(st, 1), (size_t)csr_len);
+            e.csr = csr;
+            e.csr_len = (size_t)csr_len;
+            memcpy(e.names, names, strlen(names) + 1);
+            memcpy(e.peer, sqlite3_column_blob(st, 3), (size_t)peer_len);
+            e.peer_len = (size_t)peer_len;
+            *out = e;
+            rc = LC_OK;
+        }
+    } else if (step == SQLITE_DONE) {
+        rc = lc_fail(err, LC_E_NOTFOUND, "device %lld has no enrolment", (long long)device_id);
+    } else {
+        rc = fail_db(s, err, "reading an enrolment");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+void store_enrollment_cleanup(struct store_enrollment *e)
+{
+    free((void *)(uintptr_t)e->csr);
+    e->csr = NULL;
+    e->csr_len = 0;
+}
+
+int store_enrollment_key_fetched(struct store *s, int64_t device_id, struct lc_err *err)
+{
+    sqlite3_bind_int64(s->stmt[ST_ENROLLMENT_KEY_FETCHED], 1, device_id);
+    return run_stmt(s, ST_ENROLLMENT_KEY_FETCHED, err, "marking an update key fetched");
+}
+
+int store_token_put(struct store *s, int64_t *out_id, const struct store_token *t,
+                    struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_TOKEN_PUT];
+    int rc;
+    sqlite3_bind_blob(st, 1, t->hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t->names, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, t->created);
+    sqlite3_bind_int64(st, 4, t->expires);
+    if ((rc = run_stmt(s, ST_TOKEN_PUT, err, "storing a token")) != LC_OK)
+        return rc;
+    *out_id = sqlite3_last_insert_rowid(s->db);
+    return LC_OK;
+}
+
+int store_token_find(struct store *s, struct store_token *out,
+                     const uint8_t hash[STORE_TOKEN_HASH_LEN], struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_TOKEN_FIND];
+    struct store_token t;
+    int step, rc;
+    memset(&t, 0, sizeof(t));
+    sqlite3_bind_blob(st, 1, hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *names = (const char *)sqlite3_column_text(st, 2);
+        /* The index found it; the digests are compared again in constant
+         * time, as every secret's are. */
+        if (sqlite3_column_bytes(st, 1) != STORE_TOKEN_HASH_LEN || !names ||
+            strlen(names) >= sizeof(t.names)) {
+            rc = lc_fail(err, LC_E_STORE, "a token row is damaged");
+        } else if (CRYPTO_memcmp(sqlite3_column_blob(st, 1), hash, STORE_TOKEN_HASH_LEN) != 0) {
+            rc = lc_fail(err, LC_E_NOTFOUND, "no such token");
+        } else {
+            t.id = sqlite3_column_int64(st, 0);
+            memcpy(t.hash, hash, STORE_TOKEN_HASH_LEN);
+            memcpy(t.names, names, strlen(names) + 1);
+            t.created = sqlite3_column_int64(st, 3);
+            t.expires = sqlite3_column_int64(st, 4);
+            t.used_at = sqlite3_column_int64(st, 5);
+            *out = t;
+            rc = LC_OK;
+        }
+    } else if (step == SQLITE_DONE) {
+        rc = lc_fail(err, LC_E_NOTFOUND, "no such token");
+    } else {
+        rc = fail_db(s, err, "looking up a token");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_token_use(struct store *s, int64_t id, int64_t when, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_TOKEN_USE];
+    int rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, when);
+    if ((rc = run_stmt(s, ST_TOKEN_USE, err, "using a token")) != LC_OK)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return lc_fail(err, LC_E_EXISTS, "the token was used already");
+    return LC_OK;
 }

@@ -190,6 +190,109 @@ int store_meta_get(struct store *s, char *out, size_t out_len, const char *key, 
  * one is open. */
 int store_meta_set(struct store *s, const char *key, const char *value, struct lc_err *err);
 
+/* ---- devices, enrolments, enrolment tokens (schema version 3) ------------- */
+
+enum store_device_status { STORE_DEVICE_PENDING, STORE_DEVICE_ACTIVE, STORE_DEVICE_REVOKED };
+
+struct store_device {
+    int64_t id;
+    enum store_device_status status;
+    int64_t created;
+};
+
+/* store_device_status_name is "pending", "active" or "revoked". */
+const char *store_device_status_name(enum store_device_status status);
+
+/* store_device_get reads device |id|; LC_E_NOTFOUND when there is none. */
+int store_device_get(struct store *s, struct store_device *out, int64_t id, struct lc_err *err);
+
+/* store_device_by_key reads the device whose key has SHA-256 SPKI digest
+ * |key_id|; LC_E_NOTFOUND when there is none. */
+int store_device_by_key(struct store *s, struct store_device *out,
+                        const uint8_t key_id[STORE_KEY_ID_LEN], struct lc_err *err);
+
+/* store_device_add records a new device with |status|; LC_E_EXISTS when a
+ * device has the key already. */
+int store_device_add(struct store *s, int64_t *out_id, const uint8_t key_id[STORE_KEY_ID_LEN],
+                     enum store_device_status status, struct lc_err *err);
+
+/* store_device_set_status changes device |id|'s status; LC_E_NOTFOUND. */
+int store_device_set_status(struct store *s, int64_t id, enum store_device_status status,
+                            struct lc_err *err);
+
+/* store_device_forget deletes device |id|'s names (with their addresses) and
+ * DNS keys and marks it revoked; its certificates are the caller's to revoke.
+ * The row stays, so its key cannot enrol again. */
+int store_device_forget(struct store *s, int64_t id, struct lc_err *err);
+
+/* A visitor for store_devices_each; |d| is valid only during the call. A
+ * non-zero return stops the walk and is returned. */
+typedef int (*store_device_fn)(void *ctx, const struct store_device *d);
+
+/* store_devices_each visits every device by id. */
+int store_devices_each(struct store *s, store_device_fn fn, void *ctx, struct lc_err *err);
+
+/* A visitor for store_device_names_each: one name the device holds. */
+typedef int (*store_device_name_fn)(void *ctx, const char *name, bool is_hex);
+
+/* store_device_names_each visits the names device |id| holds, by name. It
+ * may run inside a store_devices_each visitor. */
+int store_device_names_each(struct store *s, int64_t id, store_device_name_fn fn, void *ctx,
+                            struct lc_err *err);
+
+/* store_device_certs_each visits device |id|'s certificates, newest first. */
+int store_device_certs_each(struct store *s, int64_t id, store_cert_fn fn, void *ctx,
+                            struct lc_err *err);
+
+#define STORE_ENROLL_NAMES_MAX (16 * 254) /* space-separated FQDNs */
+
+/* A device's latest REST enrolment request (table enrollments). */
+struct store_enrollment {
+    int64_t device_id;
+    const uint8_t *csr; /* borrowed by store_enrollment_put; owned after a get */
+    size_t csr_len;
+    char names[STORE_ENROLL_NAMES_MAX]; /* requested names, space-separated */
+    uint8_t peer[16];                   /* the address it asked from, raw */
+    size_t peer_len;                    /* 4 or 16 */
+    bool key_fetched;                   /* the update key has been handed out */
+    int64_t created;                    /* 0 on put: now */
+};
+
+/* store_enrollment_put records |e|, replacing the device's earlier one. */
+int store_enrollment_put(struct store *s, const struct store_enrollment *e, struct lc_err *err);
+
+/* store_enrollment_get reads device |device_id|'s enrolment; LC_E_NOTFOUND
+ * when there is none. Release |out| with store_enrollment_cleanup. */
+int store_enrollment_get(struct store *s, struct store_enrollment *out, int64_t device_id,
+                         struct lc_err *err);
+void store_enrollment_cleanup(struct store_enrollment *e);
+
+/* store_enrollment_key_fetched records that the update key was handed out. */
+int store_enrollment_key_fetched(struct store *s, int64_t device_id, struct lc_err *err);
+
+#define STORE_TOKEN_HASH_LEN 32 /* SHA-256 of the token text */
+
+/* An enrolment token as stored: never the token, only its hash. */
+struct store_token {
+    int64_t id;
+    uint8_t hash[STORE_TOKEN_HASH_LEN];
+    char names[STORE_ENROLL_NAMES_MAX]; /* the friendly names it grants, space-separated */
+    int64_t created, expires;
+    int64_t used_at; /* 0: unused */
+};
+
+/* store_token_put records |t| (its id is ignored) and returns the new id. */
+int store_token_put(struct store *s, int64_t *out_id, const struct store_token *t,
+                    struct lc_err *err);
+
+/* store_token_find reads the token whose hash is |hash|; LC_E_NOTFOUND. */
+int store_token_find(struct store *s, struct store_token *out,
+                     const uint8_t hash[STORE_TOKEN_HASH_LEN], struct lc_err *err);
+
+/* store_token_use marks token |id| used at |when|; LC_E_EXISTS when it was
+ * used already, so two requests racing for one token cannot both win. */
+int store_token_use(struct store *s, int64_t id, int64_t when, struct lc_err *err);
+
 /* store_count returns the number of rows in one of "certs", "devices",
  * "names", "tokens". */
 int store_count(struct store *s, int64_t *out, const char *table, struct lc_err *err);
