@@ -46,11 +46,16 @@ static void show_line(const json_t *d)
 {
     const char *status = json_string_value(json_object_get(d, "status"));
     bool pending = status && strcmp(status, "pending") == 0;
-    printf("%-5lld ", (long long)device_id(d));
-    show(json_object_get(d, "status"));
-    fputs("  until ", stdout);
-    show(json_object_get(d, "not_after"));
-    fputs(pending ? "  asks for" : " ", stdout);
+    char shown[16];
+    client_printable(shown, sizeof(shown), status ? status : "-");
+    printf("%-5lld %-8s", (long long)device_id(d), shown);
+    if (pending) {
+        fputs(" asks for", stdout);
+    } else {
+        fputs(" until ", stdout);
+        show(json_object_get(d, "not_after"));
+        fputc(' ', stdout);
+    }
     show_list(json_object_get(d, pending ? "requested_names" : "names"));
     fputc('\n', stdout);
 }

@@ -208,9 +208,10 @@ static int api_request(struct client *c, struct client_response *r, const struct
 
 /* wait_approval polls GET enroll/{id} until the certificate comes or
  * |wait_s| seconds pass; then *out_active tells which, and |r| holds the
- * final answer. */
+ * final answer. |ask_now| asks once at once (picking up an earlier request). */
 static int wait_approval(struct client *c, struct client_response *r, bool *out_active,
-                         const struct device_opts *d, int64_t id, long wait_s, struct lc_err *err)
+                         const struct device_opts *d, int64_t id, long wait_s, bool ask_now,
+                         struct lc_err *err)
 {
     char path[64];
     time_t until = time(NULL) + wait_s;
@@ -220,8 +221,10 @@ static int wait_approval(struct client *c, struct client_response *r, bool *out_
 
     *out_active = false;
     snprintf(path, sizeof(path), "enroll/%lld", (long long)id);
-    while (time(NULL) < until) {
-        sleep(POLL_INTERVAL_S);
+    while (ask_now || time(NULL) < until) {
+        if (!ask_now)
+            sleep(POLL_INTERVAL_S);
+        ask_now = false;
         client_response_cleanup(r);
         if ((rc = api_request(c, r, d, "GET", path, NULL, err)) != LC_OK)
             return rc;
@@ -452,11 +455,12 @@ int cli_enroll(struct cli *cli, int argc, char **argv, struct lc_err *err)
         }
     }
     if (!active) {
-        if (!cli->json)
+        /* Said on stderr, so the admin knows which id to approve. */
+        if (!resume_id)
             fprintf(stderr, "lancert: device %lld awaits the admin's approval "
                             "('lancert devices approve %lld' on the gateway)\n",
                     (long long)id, (long long)id);
-        if ((rc = wait_approval(c, &r, &active, &d, id, wait_s, err)) != LC_OK)
+        if ((rc = wait_approval(c, &r, &active, &d, id, wait_s, resume_id != 0, err)) != LC_OK)
             goto out;
         if (!active) {
             rc = lc_fail(err, LC_E_PERM, "device %lld is still pending after %ld s; rerun with "
