@@ -8,10 +8,12 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 struct client {
     CURL *curl;
     struct curl_slist *resolve;
+    bool global; /* holds a curl_global_init reference */
     char auth[512];
 };
 
@@ -57,7 +59,9 @@ int client_new(struct client **out, const struct client_opts *o, struct lc_err *
     int rc = LC_E_NOMEM;
 
     *out = NULL;
-    if (!c || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(c->curl = curl_easy_init())) {
+    if (c && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+        c->global = true;
+    if (!c || !c->global || !(c->curl = curl_easy_init())) {
         rc = lc_fail(err, LC_E_NOMEM, "cannot set up libcurl");
         goto out;
     }
@@ -115,7 +119,9 @@ void client_free(struct client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->resolve);
-    memset(c->auth, 0, sizeof(c->auth));
+    if (c->global)
+        curl_global_cleanup();
+    OPENSSL_cleanse(c->auth, sizeof(c->auth));
     free(c);
 }
 

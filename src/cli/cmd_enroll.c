@@ -284,32 +284,30 @@ static int print_result(struct cli *cli, const char *verb, const struct device_r
     return fflush(stdout) == 0 ? LC_OK : lc_fail(err, LC_E_IO, "cannot write to standard output");
 }
 
-/* enroll_key settles the device key: --key FILE; or (resuming with --id)
- * DIR/key.pem; or a new P-256 key, written to DIR/key.pem before anything is
- * sent, exclusively, so no later run overwrites a key a certificate names. */
-static int enroll_key(EVP_PKEY **out, bool *out_copy, const char *key_file, bool resume,
-                      const char *dir, struct lc_err *err)
+/* enroll_key settles the device key and puts it in DIR/key.pem before
+ * anything is sent, so a later run with --id finds it: --key FILE (copied);
+ * or, resuming with --id, DIR/key.pem itself; or a new P-256 key, written
+ * exclusively, so no run overwrites a key a certificate may name. */
+static int enroll_key(EVP_PKEY **out, const char *key_file, bool resume, const char *dir,
+                      struct lc_err *err)
 {
     char path[PATH_MAX], *pem = NULL;
     size_t pem_len = 0;
     int rc;
 
-    *out_copy = false;
     if ((rc = path_in(path, dir, DEVICE_KEY_FILE, err)) != LC_OK)
         return rc;
-    if (key_file) {
-        *out_copy = true;
-        return device_key_load(out, key_file, err);
-    }
-    if (resume)
+    if (resume && !key_file)
         return device_key_load(out, path, err);
-    if ((rc = device_key_new(out, err)) != LC_OK ||
+    if ((rc = key_file ? device_key_load(out, key_file, err) : device_key_new(out, err)) != LC_OK ||
         (rc = device_key_pem(&pem, &pem_len, *out, err)) != LC_OK)
-        return rc;
-    rc = file_write_atomic(path, pem, pem_len, 0600, 1, err);
+        goto out;
+    rc = file_write_atomic(path, pem, pem_len, 0600, key_file ? 0 : 1, err);
     if (rc == LC_E_EXISTS)
         lc_fail(err, rc, "%.60s exists: reuse it with --key, or use 'lancert renew'", path);
-    OPENSSL_cleanse(pem, pem_len);
+out:
+    if (pem)
+        OPENSSL_cleanse(pem, pem_len);
     free(pem);
     return rc;
 }
@@ -325,7 +323,8 @@ static const char enroll_usage[] =
     "admin's approval, waits for it.\n"
     "  --name FRIENDLY a friendly name (a label under the zone, or a full name)\n"
     "  --token T       an enrolment token from 'lancert token create' for the names\n"
-    "  --key FILE      use this private key (default: a new P-256 key in DIR/key.pem)\n"
+    "  --key FILE      use this private key, copied to DIR/key.pem (default: a new\n"
+    "                  P-256 key there)\n"
     "  --out DIR       where the files go (default .)\n"
     "  --wait SECONDS  how long to wait for approval (default 300; 0: do not wait)\n"
     "  --id ID         pick up device ID's pending request (made by an earlier run\n"
@@ -354,7 +353,7 @@ int cli_enroll(struct cli *cli, int argc, char **argv, struct lc_err *err)
     struct client_response r;
     struct device_result res;
     EVP_PKEY *key = NULL;
-    bool copy_key = false, active = false;
+    bool active = false;
     int64_t id = 0;
     int opt, rc = LC_OK;
 
@@ -407,7 +406,7 @@ int cli_enroll(struct cli *cli, int argc, char **argv, struct lc_err *err)
     }
     if ((rc = server_base(&d, err)) != LC_OK || (rc = file_mkdir_private(d.dir, err)) != LC_OK ||
         (rc = trust_root(&d, err)) != LC_OK ||
-        (rc = enroll_key(&key, &copy_key, key_file, resume_id != 0, d.dir, err)) != LC_OK)
+        (rc = enroll_key(&key, key_file, resume_id != 0, d.dir, err)) != LC_OK)
         goto out;
     struct client_opts co = {d.root_path, NULL, NULL, d.address};
     if ((rc = client_new(&c, &co, err)) != LC_OK)
@@ -471,17 +470,6 @@ int cli_enroll(struct cli *cli, int argc, char **argv, struct lc_err *err)
     }
     if ((rc = device_result_parse(&res, r.body, r.body_len, key, err)) != LC_OK)
         goto out;
-    if (copy_key) {
-        char *pem = NULL;
-        size_t pem_len = 0;
-        if ((rc = device_key_pem(&pem, &pem_len, key, err)) == LC_OK)
-            rc = device_write(d.dir, DEVICE_KEY_FILE, pem, pem_len, 0600, err);
-        if (pem)
-            OPENSSL_cleanse(pem, pem_len);
-        free(pem);
-        if (rc != LC_OK)
-            goto out;
-    }
     if ((rc = write_result(d.dir, &res, err)) != LC_OK)
         goto out;
     rc = print_result(cli, "enrolled", &res, d.dir, err);

@@ -290,7 +290,7 @@ int device_pending_parse(int64_t *out_id, bool *out_pending, const char *body, s
 }
 
 /* read_certs parses every certificate in |pem|, at most |max|; *out_n of
- * them go to |out| (the caller frees them). */
+ * them go to |out| (the caller frees them). On failure none are kept. */
 static int read_certs(X509 **out, size_t *out_n, size_t max, const char *pem, size_t len,
                       const char *what, struct lc_err *err)
 {
@@ -311,6 +311,11 @@ static int read_certs(X509 **out, size_t *out_n, size_t max, const char *pem, si
     if (*out_n == 0)
         rc = lc_fail(err, LC_E_MALFORMED, "the %s holds no PEM certificate", what);
 out:
+    if (rc != LC_OK) {
+        for (size_t i = 0; i < *out_n; i++)
+            X509_free(out[i]);
+        *out_n = 0;
+    }
     ERR_clear_error(); /* the loop ends on "no start line" */
     BIO_free(bio);
     return rc;

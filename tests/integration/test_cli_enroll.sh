@@ -89,7 +89,12 @@ expect_match "and the address" "$(sans "$D5/cert.pem")" "IPAddress:127.0.0.5"
 expect_match "update.key is a key clause" "$(cat "$D5/update.key")" \
     'key "[0-9]+\.device\.lancert" \{'
 expect_match "with the dyndns2 user" "$(cat "$D5/update.key")" '# dyndns2-user: [0-9]+\.device\.lancert'
-ls "$D5" | grep -v -E '^(ca|cert|chain|key)\.pem$|^update\.key$' && fail "stray files in $D5"
+for f in "$D5"/* "$D5"/.[!.]*; do
+    case "${f##*/}" in
+        ca.pem | cert.pem | chain.pem | key.pem | update.key | ".[!.]*") ;;
+        *) fail "stray file $f" ;;
+    esac
+done
 ok "only the five files, no temporaries"
 expect_exit "enroll again into the same directory" 8 $LANCERT enroll --server "$SERVER" \
     --address 127.0.0.5 --out "$D5"
@@ -168,10 +173,14 @@ expect_exit "token create --json" 0 $LANCERT token create $C --json other
 expect_match "with the API's fields" "$(tr -d ' \n' <"$T/out")" '"expires":.*"names":\["other.*"token":"'
 D7=$T/d7
 $LANCERT ca export --state "$S" >"$T/root.pem"
-expect_exit "enroll with the token (no waiting)" 0 $LANCERT enroll --server "$SERVER" \
-    --ca "$T/root.pem" --address 127.0.0.7 --name nas --token "$TOK" --wait 0 --out "$D7" --json
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$T/nas.key" 2>/dev/null
+expect_exit "enroll with the token and its own P-384 key (no waiting)" 0 $LANCERT enroll \
+    --server "$SERVER" --ca "$T/root.pem" --address 127.0.0.7 --name nas --token "$TOK" \
+    --key "$T/nas.key" --wait 0 --out "$D7" --json
 expect_match "--json says so" "$(tr -d ' \n' <"$T/out")" \
     '"names":\["7f000007.home.arpa","nas.home.arpa"\],.*"status":"active","update_key":true'
+expect_eq "--key is copied to key.pem" "$(pubkey "$D7/key.pem")" "$(pubkey "$T/nas.key")"
+expect_eq "which is 0600" "$(stat -c %a "$D7/key.pem")" 600
 expect_exit "the token again, from another address" 21 $LANCERT enroll --server "$SERVER" \
     --ca "$T/root.pem" --address 127.0.0.9 --name nas --token "$TOK" --wait 0 --out "$T/d9"
 

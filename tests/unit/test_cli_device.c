@@ -177,8 +177,9 @@ START_TEST(test_key_files)
     ck_assert_ptr_null(back);
 
     cert = self_signed(key, "7f000005.home.arpa");
-    char *cpem = th_x509_pem(cert, &len);
-    TH_OK(device_write(dir, DEVICE_CERT_FILE, cpem, len, 0644, &err), err);
+    size_t cpem_len = 0;
+    char *cpem = th_x509_pem(cert, &cpem_len);
+    TH_OK(device_write(dir, DEVICE_CERT_FILE, cpem, cpem_len, 0644, &err), err);
     th_path(path, dir, DEVICE_CERT_FILE);
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0644);
