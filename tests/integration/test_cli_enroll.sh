@@ -212,6 +212,23 @@ else
         cp "$D5/key.pem" "$T/mixed/key.pem"
     expect_exit "renew with a key the certificate does not certify" 13 $LANCERT renew \
         --server "$SERVER" --dir "$T/mixed"
+    # A --new-key run cut short after cert.pem was written: the next renew
+    # puts key.pem.new in place first.
+    cp "$D7/key.pem" "$T/k1.pem"
+    expect_exit "renew --new-key (again)" 0 $LANCERT renew --server "$SERVER" --dir "$D7" --new-key
+    cp "$D7/key.pem" "$D7/key.pem.new"
+    cp "$T/k1.pem" "$D7/key.pem"
+    expect_exit "renew after a cut-short --new-key" 0 $LANCERT renew --server "$SERVER" --dir "$D7"
+    expect_eq "finishes the key swap" "$(pubkey "$D7/key.pem")" "$(certkey "$D7/cert.pem")"
+    [ -e "$D7/key.pem.new" ] && fail "key.pem.new is still there"
+    ok "and key.pem.new is gone"
+    # Cut short before the certificate came: key.pem.new is dropped.
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D7/key.pem.new" 2>/dev/null
+    expect_exit "renew after a --new-key that got no certificate" 0 $LANCERT renew \
+        --server "$SERVER" --dir "$D7"
+    [ -e "$D7/key.pem.new" ] && fail "the unused key.pem.new is still there"
+    ok "drops the unused key.pem.new"
+    expect_eq "and keeps the certified key" "$(pubkey "$D7/key.pem")" "$(certkey "$D7/cert.pem")"
 fi
 
 # --- revoke ----------------------------------------------------------------------------------------
