@@ -243,4 +243,5 @@ fi
 taskset -c "$core" bench/bin/dns_answer >"$out/dns_answer.txt"
 echo "lancertd's answer path in process (bench/bin/dns_answer, no sockets):" \
     "$(sed -n 's/.*ns_per_query=\([0-9.]*\).*/\1/p' "$out/dns_answer.txt") ns CPU per query"
+sed -n 's/^metrics: /lancertd metrics, in process: /p' "$out/dns_answer.txt"
 echo "full outputs in $out/dns_*"

@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "core/cur.h"
+#include "core/metrics.h"
 #include "ca/ca.h"
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -162,6 +163,7 @@ int admin_cert_revoke(struct store *store, struct store_cert *out,
     if ((rc = store_cert_revoke(store, serial, c.revoke_reason, c.revoked_at, err)) != LC_OK ||
         (rc = store_commit(store, err)) != LC_OK)
         goto rollback;
+    metrics_add(METRICS_CERTS_REVOKED, 1);
     goto out;
 rollback:
     store_rollback(store);

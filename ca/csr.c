@@ -327,7 +327,8 @@ int csr_parse(struct csr *out, const uint8_t *data, size_t len, struct lc_err *e
     }
     if ((rc = read_sans(&c, req->info, err)) != LC_OK)
         goto fail;
-    if (c.n_names == 0 && c.n_ips == 0 && (rc = read_cn(&c, req->info, err)) != LC_OK)
+    c.no_sans = c.n_names == 0 && c.n_ips == 0;
+    if (c.no_sans && (rc = read_cn(&c, req->info, err)) != LC_OK)
         goto fail;
     if ((rc = spki_id(c.key_id, req->info->spki, err)) != LC_OK)
         goto fail;

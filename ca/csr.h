@@ -3,6 +3,7 @@
 #ifndef LC_CA_CSR_H
 #define LC_CA_CSR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct csr {
     size_t n_names;
     struct lc_addr ips[CSR_MAX_NAMES];
     size_t n_ips;
+    bool no_sans; /* no SAN at all: |names| holds the CN, if any */
 };
 
 /* csr_parse reads |len| bytes of PEM or DER, verifies the self-signature and

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "ca/csr.h"
+#include "core/metrics.h"
 
 #define NOT_BEFORE_SKEW 300 /* seconds back-dated, for devices with slow clocks */
 #define CRL_DAYS 7
@@ -60,6 +61,39 @@ static bool is_gateway_name(const struct policy *p, const char *name)
     return info.kind == NAME_GATEWAY;
 }
 
+/* renewal_fits refuses a name |names| has that |req|'s current certificate
+ * does not: renewal never adds names. */
+static int renewal_fits(const struct policy_names *names, const struct issue_request *req,
+                        struct lc_err *err)
+{
+    for (size_t i = 0; i < names->n_names; i++) {
+        bool found = false;
+        for (size_t j = 0; j < req->n_renew_names && !found; j++)
+            found = strcmp(names->names[i], req->renew_names[j]) == 0;
+        if (!found)
+            return lc_fail(err, LC_E_PERM,
+                           "a renewal never adds names: %s is not on the current certificate",
+                           names->names[i]);
+    }
+    return LC_OK;
+}
+
+/* device_take_key makes |key_id| the key of |device_id|, unless another
+ * device holds it. */
+static int device_take_key(struct store *s, int64_t device_id, const uint8_t key_id[32],
+                           struct lc_err *err)
+{
+    int64_t holder = 0;
+    int rc = store_device_for_key(s, &holder, key_id, false, err);
+    if (rc == LC_OK)
+        return holder == device_id
+                   ? LC_OK
+                   : lc_fail(err, LC_E_EXISTS, "the CSR's key belongs to another device");
+    if (rc != LC_E_NOTFOUND)
+        return rc;
+    return store_device_set_key(s, device_id, key_id, err);
+}
+
 static int issue_checked(struct issuer *is, struct issue_result *out, const struct issue_request *req,
                          struct lc_err *err)
 {
@@ -74,7 +108,12 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     memset(&csr, 0, sizeof(csr));
     if ((rc = csr_parse(&csr, req->csr, req->csr_len, err)) != LC_OK)
         return rc;
-    if (n_names + n_ips == 0) {
+    if (req->device_id && csr.no_sans) {
+        names = req->renew_names;
+        n_names = req->n_renew_names;
+        ips = NULL;
+        n_ips = 0;
+    } else if (n_names + n_ips == 0) {
         for (size_t i = 0; i < csr.n_names; i++)
             csr_names[i] = csr.names[i];
         names = csr_names;
@@ -84,8 +123,15 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     }
     if ((rc = policy_check(&is->policy, &out->names, names, n_names, ips, n_ips, err)) != LC_OK)
         goto out;
-    if ((rc = store_device_for_key(is->store, &out->device_id, csr.key_id, true, err)) != LC_OK)
+    if (req->device_id) {
+        if ((rc = renewal_fits(&out->names, req, err)) != LC_OK ||
+            (rc = device_take_key(is->store, req->device_id, csr.key_id, err)) != LC_OK)
+            goto out;
+        out->device_id = req->device_id;
+    } else if ((rc = store_device_for_key(is->store, &out->device_id, csr.key_id, true, err)) !=
+               LC_OK) {
         goto out;
+    }
     for (size_t i = 0; i < out->names.n_names; i++) {
         /* The gateway's own name is reserved by policy, not held by a device
          * key: the gateway's certificate may change keys on every renewal. */
@@ -155,6 +201,9 @@ int issuer_issue(struct issuer *is, struct issue_result *out, const struct issue
         issue_result_cleanup(&r);
         return rc;
     }
+    /* Counted when stored: a caller's rollback after this is a failing disk,
+     * rare enough not to need the commit's knowledge here. */
+    metrics_add(METRICS_CERTS_ISSUED, 1);
     *out = r;
     return LC_OK;
 }

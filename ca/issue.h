@@ -32,6 +32,13 @@ struct issue_request {
     const struct lc_addr *ips;
     size_t n_ips;
     int64_t lifetime_s; /* 0: the issuer's leaf_days */
+    /* A renewal: the certificate is for device |device_id| (0: the device of
+     * the CSR's key, created when new) and may carry only names among
+     * |renew_names| (the current certificate's, borrowed); a CSR without any
+     * SAN gets them all. A new CSR key becomes the device's key. */
+    int64_t device_id;
+    const char *const *renew_names;
+    size_t n_renew_names;
 };
 
 struct issue_result {
@@ -48,7 +55,9 @@ void issuer_init(struct issuer *is, struct ca *ca, struct store *store, const st
 
 /* issuer_issue runs one issuance inside the caller's open transaction. A
  * refusal leaves the store as it was (a savepoint is rolled back). Errors are
- * those of csr_parse and policy_check, and LC_E_NAME_TAKEN. */
+ * those of csr_parse and policy_check, and LC_E_NAME_TAKEN; for a renewal
+ * also LC_E_PERM (a name the current certificate does not carry) and
+ * LC_E_EXISTS (the CSR's key is another device's). */
 int issuer_issue(struct issuer *is, struct issue_result *out, const struct issue_request *req,
                  struct lc_err *err);
 

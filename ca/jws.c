@@ -14,6 +14,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "core/cur.h"
+
 #define X5C_MAX_CHARS (16 * 1024) /* one base64 certificate */
 #define HEADER_MAX (20 * 1024)    /* the decoded protected header */
 #define ED25519_SIG_LEN 64
@@ -47,14 +49,18 @@ const char *jws_alg_for_key(EVP_PKEY *key)
 /* is_b64url is true for unpadded base64url text of a possible length: the
  * alphabet checked here, since a decoder that skips what it does not know
  * would let two different strings mean the same bytes. */
+static bool is_alnum(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
 static bool is_b64url(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
+    struct cur c = cur_init(s, s ? len : 0);
+    uint8_t b;
+    while (cur_u8(&c, &b))
+        if (!is_alnum(b) && b != '-' && b != '_')
             return false;
-    }
     return len % 4 != 1;
 }
 
@@ -125,15 +131,13 @@ static int x5c_cert(X509 **out, const json_t *x5c, struct lc_err *err)
     len = json_string_length(json_array_get(x5c, 0));
     if (!s || len == 0 || len > X5C_MAX_CHARS || len % 4 != 0)
         return lc_fail(err, LC_E_MALFORMED, "x5c[0] is not base64 of a certificate");
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '+' || c == '/';
-        if (c == '=' && i + 2 >= len) {
+    struct cur c = cur_init(s, len);
+    uint8_t b;
+    while (cur_u8(&c, &b)) { /* the alphabet, with padding only at the end */
+        if (b == '=' && cur_left(&c) < 2)
             pad++;
-        } else if (!b64 || pad) {
+        else if ((!is_alnum(b) && b != '+' && b != '/') || pad)
             return lc_fail(err, LC_E_MALFORMED, "x5c[0] is not base64 of a certificate");
-        }
     }
     if (!(der = malloc(len / 4 * 3)))
         return lc_fail(err, LC_E_NOMEM, "out of memory");

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/net.h"
 
 #define UDP_BATCH 32
@@ -88,9 +89,10 @@ static bool src_from_sockaddr(struct lc_addr *out, const struct sockaddr_storage
     return false;
 }
 
-/* handle answers one message; UPDATE goes to the handler, one at a time. */
+/* handle answers one message; UPDATE goes to the handler, one at a time.
+ * The answer's RCODE is counted in |batch|. */
 static size_t handle(struct dns_server *s, const uint8_t *pkt, size_t len, const struct lc_addr *src,
-                     uint8_t *out, size_t out_cap, bool is_tcp)
+                     uint8_t *out, size_t out_cap, bool is_tcp, struct metrics_dns_batch *batch)
 {
     struct zone_box *box = atomic_load_explicit(&s->zone, memory_order_acquire);
     struct dns_rr an[DNS_MAX_RRS], ns[DNS_MAX_RRS];
@@ -100,18 +102,22 @@ static size_t handle(struct dns_server *s, const uint8_t *pkt, size_t len, const
     m.an = is_update ? an : NULL;
     m.ns = is_update ? ns : NULL;
     enum dns_parse_result pr = dns_msg_parse(&m, pkt, len, is_update);
-    if (pr != DNS_PARSE_OK)
-        return dns_answer_parse_error(&m, pr, out, out_cap);
-    /* UPDATE, and a query signed with TSIG (it gets a signed answer), go to
-     * the handler that holds the keys, one at a time. */
-    if (s->update && (is_update || (m.has_tsig && DNS_OPCODE(m.hdr.flags) == DNS_OP_QUERY))) {
-        size_t n;
+    size_t n;
+    if (pr != DNS_PARSE_OK) {
+        n = dns_answer_parse_error(&m, pr, out, out_cap);
+    } else if (s->update &&
+               (is_update || (m.has_tsig && DNS_OPCODE(m.hdr.flags) == DNS_OP_QUERY))) {
+        /* UPDATE, and a query signed with TSIG (it gets a signed answer), go
+         * to the handler that holds the keys, one at a time. */
         pthread_mutex_lock(&s->update_lock);
         n = s->update(s->update_ctx, &box->zone, &m, src, out, out_cap);
         pthread_mutex_unlock(&s->update_lock);
-        return n;
+    } else {
+        n = dns_answer_msg(&box->zone, &m, out, out_cap, is_tcp, now_s());
     }
-    return dns_answer_msg(&box->zone, &m, out, out_cap, is_tcp, now_s());
+    if (n >= DNS_HDR_LEN)
+        metrics_dns_batch_count(batch, is_update, out[3] & 0x0f);
+    return n;
 }
 
 /* rrl_allow: a token count per source and second; over |limit| is dropped.
@@ -143,7 +149,9 @@ static void *udp_main(void *arg)
     struct sockaddr_storage from[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
     struct mmsghdr in_msgs[UDP_BATCH], out_msgs[UDP_BATCH];
+    struct metrics_dns_batch batch;
 
+    metrics_dns_batch_init(&batch);
     memset(in_msgs, 0, sizeof(in_msgs));
     for (int i = 0; i < UDP_BATCH; i++) {
         in_iov[i].iov_base = in[i];
@@ -175,9 +183,14 @@ static void *udp_main(void *arg)
         int k = 0;
         for (int i = 0; i < n; i++) {
             struct lc_addr src;
-            if (!src_from_sockaddr(&src, &from[i]) || !rrl_allow(w, box->rrl, &src))
+            if (!src_from_sockaddr(&src, &from[i]))
                 continue;
-            size_t len = handle(s, in[i], in_msgs[i].msg_len, &src, out[k], sizeof(out[k]), false);
+            if (!rrl_allow(w, box->rrl, &src)) {
+                batch.rate_limited++;
+                continue;
+            }
+            size_t len = handle(s, in[i], in_msgs[i].msg_len, &src, out[k], sizeof(out[k]),
+                                false, &batch);
             if (len == 0)
                 continue;
             out_iov[k].iov_base = out[k];
@@ -189,6 +202,9 @@ static void *udp_main(void *arg)
             out_msgs[k].msg_hdr.msg_namelen = in_msgs[i].msg_hdr.msg_namelen;
             k++;
         }
+        /* Counted before the answers leave: a client that has its answer
+         * finds it in the next scrape. */
+        metrics_dns_batch_flush(&batch);
         for (int sent = 0; sent < k;) {
             int m = sendmmsg(w->fd, out_msgs + sent, (unsigned)(k - sent), 0);
             if (m <= 0) {
@@ -254,6 +270,8 @@ static bool conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
  * 6.2.1); false when the connection must close. */
 static bool conn_read(struct dns_server *s, struct tcp_conn *c, uint8_t *answer)
 {
+    struct metrics_dns_batch batch;
+    metrics_dns_batch_init(&batch);
     for (;;) {
         ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -272,13 +290,15 @@ static bool conn_read(struct dns_server *s, struct tcp_conn *c, uint8_t *answer)
             /* Idle time counts from the last whole message (RFC 7766 6.2.3):
              * a byte now and then does not keep a slot. */
             c->last = time(NULL);
-            size_t len = handle(s, c->in + 2, msg_len, &c->src, answer, TCP_MSG_MAX, true);
+            size_t len = handle(s, c->in + 2, msg_len, &c->src, answer, TCP_MSG_MAX, true, &batch);
             if (len > 0 && !conn_queue(c, answer, len))
-                return false;
+                return false; /* nothing queued goes out: none of it is counted */
             memmove(c->in, c->in + 2 + msg_len, c->in_len - 2 - msg_len);
             c->in_len -= 2 + msg_len;
         }
     }
+    /* Counted when the answers go out, before they leave, as for UDP. */
+    metrics_dns_batch_flush(&batch);
     return conn_flush(c);
 }
 

@@ -45,6 +45,8 @@ struct daemon_state {
     struct http_plain *plain;
     struct http_https *https;
     struct http_admin *admin; /* its own store handle: admin requests run on the HTTPS threads */
+    struct http_renew *renew;   /* its own CA and store handles, likewise */
+    struct http_dyndns *dyndns; /* its own store handle, likewise */
     struct http_enroll *enroll; /* its own store handle and CA copy, likewise */
     struct http_services svc; /* what the HTTPS listener serves */
     int64_t gateway_renew_at; /* when the gateway's certificate is due */
@@ -333,6 +335,11 @@ static void reload(struct daemon_state *st)
         log_msg(LOG_ERR, "reload failed, keeping the running state: %s", err.msg);
         return;
     }
+    /* The device services sign and check with the CA and ranges just loaded. */
+    if (st->renew && http_renew_reload(st->renew, &st->conf, &err) != LC_OK)
+        log_msg(LOG_ERR, "reload: renewal keeps its previous CA: %s", err.msg);
+    if (st->dyndns)
+        http_dyndns_reload(st->dyndns, &st->conf);
     /* The enrolment API keeps its own copy of the CA: hand it the new one. */
     if (st->enroll && http_enroll_reload(st->enroll, &st->conf, &err) != LC_OK)
         log_msg(LOG_ERR, "reload: the enrolment API keeps the previous CA: %s", err.msg);
@@ -454,6 +461,13 @@ int main(int argc, char **argv)
         goto fail;
     st.svc.admin = st.admin;
     st.svc.enroll = st.enroll;
+    /* Name updates and dyndns2 change the DNS table from the listener's
+     * threads after their commits, as enrolment does. */
+    if ((rc = http_renew_new(&st.renew, &st.conf, st.records, &err)) != LC_OK ||
+        (rc = http_dyndns_new(&st.dyndns, &st.conf, st.records, &err)) != LC_OK)
+        goto fail;
+    st.svc.renew = st.renew;
+    st.svc.dyndns = st.dyndns;
     if ((rc = http_https_start(&st.https, https_fds, n_https, &st.svc, &err)) != LC_OK) {
         n_https = 0;
         goto fail;
@@ -516,6 +530,8 @@ out:
     dns_updater_free(st.updater);
     http_https_stop(st.https);
     http_admin_free(st.admin);
+    http_renew_free(st.renew);
+    http_dyndns_free(st.dyndns);
     http_enroll_free(st.enroll);
     http_plain_stop(st.plain);
     dns_records_free(st.records);

@@ -101,7 +101,8 @@ static void store_failed(struct reply *out, const struct lc_err *err)
     reply_problem(out, 500, "Internal Server Error", "the store failed; see the gateway's log");
 }
 
-bool http_admin_authorize(struct reply *out, const struct route_request *req, struct store *store)
+bool http_admin_authorize_on(struct reply *out, const struct route_request *req,
+                             struct store *store)
 {
     const char *token = NULL;
     size_t token_len = 0;
@@ -123,7 +124,7 @@ bool http_admin_authorize(struct reply *out, const struct route_request *req, st
  * false |out| holds the refusal. */
 static bool authorized(struct http_admin *a, struct reply *out, const struct route_request *req)
 {
-    return http_admin_authorize(out, req, a->store);
+    return http_admin_authorize_on(out, req, a->store);
 }
 
 static int add_name(void *ctx, const char *name)
@@ -265,4 +266,18 @@ void http_admin_cert_revoke(struct reply *out, const struct route_request *req)
         if (a->changed)
             a->changed(a->changed_ctx);
     }
+}
+
+bool http_admin_authorize(struct reply *out, const struct route_request *req)
+{
+    struct http_admin *a = req->svc->admin;
+    bool ok;
+    if (!a) {
+        reply_problem(out, 503, "Service Unavailable", "the admin API is not running");
+        return false;
+    }
+    pthread_mutex_lock(&a->lock);
+    ok = authorized(a, out, req);
+    pthread_mutex_unlock(&a->lock);
+    return ok;
 }

@@ -33,12 +33,18 @@ void http_admin_free(struct http_admin *a);
 #define HTTP_BEARER_MAX 256
 bool http_bearer_parse(const char *header, const char **out_token, size_t *out_len);
 
+/* http_admin_authorize is true when |req| carries the admin token; else it
+ * fills |out| with the refusal: 401 with the Bearer challenge, 503 without
+ * an admin API, 500 when the store fails. For endpoints outside this module
+ * that the admin may call. */
+bool http_admin_authorize(struct reply *out, const struct route_request *req);
+
 struct store;
-/* http_admin_authorize checks |req|'s bearer token against the admin token
- * hash in |store| (a handle its caller serialises). False with a 401 (and
- * its challenge) or a 500 in |out|. The enrolment API's admin endpoints
- * use it too. */
-bool http_admin_authorize(struct reply *out, const struct route_request *req, struct store *store);
+/* http_admin_authorize_on is http_admin_authorize against the admin token
+ * hash in |store|, a handle its caller serialises: for services with a
+ * store handle of their own (the enrolment API's admin endpoints). */
+bool http_admin_authorize_on(struct reply *out, const struct route_request *req,
+                             struct store *store);
 
 /* GET /api/v1/certificates[?name=N]: every certificate (or those naming N),
  * as {"certificates": [{serial, names, not_before, not_after, revoked,

@@ -173,7 +173,7 @@ void enroll_issued_cleanup(struct enroll_issued *r)
 {
     issue_result_cleanup(&r->cert);
     store_dns_key_cleanup(&r->key);
-    r->key_made = false;
+    r->key_out = false;
 }
 
 /* point_friendly gives the friendly names of |names| that have no address
@@ -199,42 +199,61 @@ static int point_friendly(struct http_enroll *e, const struct policy_names *name
     return LC_OK;
 }
 
+/* same_peer is true when the raw |peer| of an enrolment row is |a|. */
+static bool same_peer(const struct store_enrollment *row, const struct lc_addr *a)
+{
+    return row->peer_len == addr_len(a) && memcmp(row->peer, a->b, row->peer_len) == 0;
+}
+
 int enroll_issue_for(struct http_enroll *e, struct enroll_issued *out, const uint8_t *csr,
                      size_t csr_len, const struct lc_addr *peer, bool key_shown,
                      struct lc_err *err)
 {
     struct issue_request ir = {.csr = csr, .csr_len = csr_len};
-    struct store_enrollment row;
+    struct store_enrollment row, prev;
     char key_name[sizeof(out->key.name)];
+    bool made = false, unfetched = false;
     int rc;
 
     memset(out, 0, sizeof(*out));
     memset(&row, 0, sizeof(row));
+    memset(&prev, 0, sizeof(prev));
     if ((rc = issuer_issue(&e->issuer, &out->cert, &ir, err)) != LC_OK)
         return rc;
     if ((rc = store_device_set_status(e->store, out->cert.device_id, STORE_DEVICE_ACTIVE, err)) !=
             LC_OK ||
         (rc = point_friendly(e, &out->cert.names, peer, err)) != LC_OK)
         goto out;
+    /* A key an approval made and nobody fetched still goes, once, to the
+     * address that asked, even when it asks by enrolling again. */
+    rc = store_enrollment_get(e->store, &prev, out->cert.device_id, err);
+    if (rc != LC_OK && rc != LC_E_NOTFOUND)
+        goto out;
+    unfetched = rc == LC_OK && !prev.key_fetched && same_peer(&prev, peer);
+    store_enrollment_cleanup(&prev);
     /* The update key is made once per device and shown at most once. */
     snprintf(key_name, sizeof(key_name), "%lld." STORE_DEVICE_KEY_SUFFIX,
              (long long)out->cert.device_id);
     rc = store_dns_key_get(e->store, &out->key, key_name, err);
-    store_dns_key_cleanup(&out->key);
     if (rc == LC_E_NOTFOUND) {
         rc = store_dns_key_make(e->store, &out->key, NULL, DEVICE_KEY_ALGORITHM,
                                 out->cert.device_id, err);
-        out->key_made = rc == LC_OK;
+        made = rc == LC_OK;
     }
     if (rc != LC_OK)
         goto out;
+    out->key_out = key_shown && (made || unfetched);
+    if (!out->key_out)
+        store_dns_key_cleanup(&out->key);
     row.device_id = out->cert.device_id;
     row.csr = csr;
     row.csr_len = csr_len;
     enroll_names_join(row.names, &out->cert.names);
     row.peer_len = addr_len(peer);
     memcpy(row.peer, peer->b, row.peer_len);
-    row.key_fetched = key_shown || !out->key_made;
+    /* Fetched when it goes out now, or when it was made earlier and is not
+     * waiting for this address. */
+    row.key_fetched = out->key_out || (!made && !unfetched);
     rc = store_enrollment_put(e->store, &row, err);
 out:
     if (rc != LC_OK)
@@ -472,8 +491,12 @@ static int enroll_run(struct http_enroll *e, struct enroll_done *out, const stru
             goto fail;
         out->device_id = out->issued.cert.device_id;
         /* Spent in the transaction that issues: a crash loses both or neither. */
-        if (ask->token && (rc = store_token_use(e->store, tok.id, (int64_t)time(NULL), err)) != LC_OK)
+        if (ask->token &&
+            (rc = store_token_use(e->store, tok.id, (int64_t)time(NULL), err)) != LC_OK) {
+            if (rc == LC_E_EXISTS) /* another handle spent it since gather_facts */
+                rc = lc_fail(err, LC_E_PERM, "this enrolment token was used already");
             goto fail;
+        }
     }
     if ((rc = store_commit(e->store, err)) != LC_OK)
         goto fail;
@@ -502,7 +525,7 @@ static void enroll_answer(struct http_enroll *e, struct reply *out, struct enrol
             done->issued.cert.names.names[0], done->issued.cert.names.n_names > 1 ? " and more" : "");
     j = issued_body(e, done->device_id, done->issued.cert.cert, names_json(&done->issued.cert.names),
                     done->issued.cert.not_before, done->issued.cert.not_after,
-                    done->issued.key_made ? &done->issued.key : NULL, &err);
+                    done->issued.key_out ? &done->issued.key : NULL, &err);
     if (j)
         reply_json(out, 201, j);
     else
@@ -598,7 +621,7 @@ static int key_for_fetch(struct http_enroll *e, struct store_dns_key *out, bool 
     if (rc != LC_OK)
         return rc;
     store_enrollment_cleanup(&row);
-    if (row.key_fetched || row.peer_len != addr_len(peer) || memcmp(row.peer, peer->b, row.peer_len))
+    if (row.key_fetched || !same_peer(&row, peer))
         return LC_OK;
     snprintf(key_name, sizeof(key_name), "%lld." STORE_DEVICE_KEY_SUFFIX, (long long)id);
     if ((rc = store_begin(e->store, err)) != LC_OK)

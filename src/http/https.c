@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/host.h"
 #include "http/routes.h"
 
@@ -67,6 +68,7 @@ struct http_https {
 /* One request's state, the request context libmicrohttpd keeps for us. */
 struct https_request {
     bool answered; /* a refusal is queued; ignore the rest of the body */
+    struct timespec start; /* the headers' arrival, for the latency histogram */
     uint8_t *body;
     size_t body_len;
 };
@@ -146,7 +148,18 @@ static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
     return rc;
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct reply *r)
+static uint64_t elapsed_us(const struct timespec *since)
+{
+    struct timespec now;
+    int64_t us;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    us = (int64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
+    return us > 0 ? (uint64_t)us : 0;
+}
+
+/* send_reply queues |r| for |req| and counts it in the metrics. */
+static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct https_request *req,
+                                  const struct reply *r)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
@@ -165,17 +178,19 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct repl
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
     ok = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
+    if (ok == MHD_YES)
+        metrics_http_request(r->status, elapsed_us(&req->start));
     return ok;
 }
 
-static enum MHD_Result send_problem(struct MHD_Connection *conn, unsigned status,
-                                    const char *title, const char *detail)
+static enum MHD_Result send_problem(struct MHD_Connection *conn, const struct https_request *req,
+                                    unsigned status, const char *title, const char *detail)
 {
     struct reply r;
     enum MHD_Result ok;
     memset(&r, 0, sizeof(r));
     reply_problem(&r, status, title, detail);
-    ok = send_reply(conn, &r);
+    ok = send_reply(conn, req, &r);
     reply_cleanup(&r);
     return ok;
 }
@@ -216,7 +231,8 @@ static bool one_host_header(struct MHD_Connection *conn)
 
 /* first_call checks what the headers alone decide: the Host and the declared
  * body size. Returns true when a refusal was queued in |*ok|. */
-static bool first_call(struct http_https *srv, struct MHD_Connection *conn, enum MHD_Result *ok)
+static bool first_call(struct http_https *srv, struct MHD_Connection *conn,
+                       const struct https_request *req, enum MHD_Result *ok)
 {
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     enum http_host_owner owner = HOST_MALFORMED;
@@ -225,18 +241,18 @@ static bool first_call(struct http_https *srv, struct MHD_Connection *conn, enum
         owner = http_host_owner(&srv->current->conf, host);
     pthread_rwlock_unlock(&srv->lock);
     if (owner == HOST_MALFORMED) {
-        *ok = send_problem(conn, MHD_HTTP_BAD_REQUEST, "Bad Request",
+        *ok = send_problem(conn, req, MHD_HTTP_BAD_REQUEST, "Bad Request",
                            "there must be one Host header, naming a host or an address");
         return true;
     }
     if (owner == HOST_OTHER) {
         /* DNS rebinding: a page of another origin whose name now points here. */
-        *ok = send_problem(conn, MHD_HTTP_MISDIRECTED_REQUEST, "Misdirected Request",
+        *ok = send_problem(conn, req, MHD_HTTP_MISDIRECTED_REQUEST, "Misdirected Request",
                            "this gateway answers only to its own names and addresses");
         return true;
     }
     if (declared_too_big(conn)) {
-        *ok = send_problem(conn, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large",
+        *ok = send_problem(conn, req, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large",
                            "request bodies are limited to 65536 bytes");
         return true;
     }
@@ -284,7 +300,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(req = calloc(1, sizeof(*req))))
             return MHD_NO;
         *req_cls = req;
-        req->answered = first_call(srv, conn, &ok);
+        clock_gettime(CLOCK_MONOTONIC, &req->start);
+        req->answered = first_call(srv, conn, req, &ok);
         return ok;
     }
     if (*upload_data_size > 0) {
@@ -321,11 +338,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct reply r;
     if (!peer_addr(conn, &rreq.peer)) {
         req->answered = true;
-        return send_problem(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
+        return send_problem(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error",
                             "the client's address is unknown");
     }
     route_dispatch(&r, &rreq);
-    ok = send_reply(conn, &r);
+    ok = send_reply(conn, req, &r);
     reply_cleanup(&r);
     req->answered = true;
     return ok;

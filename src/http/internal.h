@@ -28,20 +28,23 @@ struct http_enroll {
     void *changed_ctx;
 };
 
-/* What one issuance for a device handed out: the certificate and, when this
- * issuance made it, the device's update key. */
+/* What one issuance for a device handed out: the certificate and, when
+ * |key_out| is set, the device's update key to show with it. */
 struct enroll_issued {
     struct issue_result cert;
     struct store_dns_key key;
-    bool key_made;
+    bool key_out;
 };
 
 /* enroll_issue_for runs one issuance of |csr| for the request that came from
  * |peer| inside the caller's open transaction: the certificate (names
  * claimed), the device active, its friendly names pointed at |peer| when
  * they have no address yet, its update key made when it has none, and the
- * enrolment recorded (|key_shown|: the update key goes out with this
- * answer). Nothing is committed; the caller commits, or rolls back. */
+ * enrolment recorded. With |key_shown| the answer carries the update key
+ * (|out|->key_out) when it was made now, or was made at an approval and
+ * never fetched and |peer| is the address that asked then; without, the
+ * key waits for GET enroll/{id}. Nothing is committed; the caller commits,
+ * or rolls back. */
 int enroll_issue_for(struct http_enroll *e, struct enroll_issued *out, const uint8_t *csr,
                      size_t csr_len, const struct lc_addr *peer, bool key_shown,
                      struct lc_err *err);

@@ -40,9 +40,29 @@ void reply_json(struct reply *r, unsigned status, void *json)
 
 void reply_problem(struct reply *r, unsigned status, const char *title, const char *detail)
 {
+    reply_problem_typed(r, status, "about:blank", title, detail);
+}
+
+void reply_problem_typed(struct reply *r, unsigned status, const char *type, const char *title,
+                         const char *detail)
+{
     set_encoded(r, status, "application/problem+json",
-                json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", title, "status",
+                json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status",
                           (int)status, "detail", detail));
+}
+
+void reply_text(struct reply *r, unsigned status, const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy) {
+        set_fallback(r);
+        return;
+    }
+    free(r->body);
+    r->status = status;
+    r->type = "text/plain; charset=utf-8";
+    r->body = copy;
+    r->body_len = strlen(copy);
 }
 
 void reply_cleanup(struct reply *r)

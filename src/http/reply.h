@@ -25,6 +25,14 @@ void reply_json(struct reply *r, unsigned status, void *json);
  * phrase), |status| and |detail| (what is wrong, for a person). */
 void reply_problem(struct reply *r, unsigned status, const char *title, const char *detail);
 
+/* reply_problem_typed is reply_problem with a problem |type| URI other than
+ * about:blank, for a refusal a client acts on ("urn:lancert:problem:replayed"). */
+void reply_problem_typed(struct reply *r, unsigned status, const char *type, const char *title,
+                         const char *detail);
+
+/* reply_text sets |r| to |status| with a copy of the plain text |text|. */
+void reply_text(struct reply *r, unsigned status, const char *text);
+
 /* reply_cleanup frees |r|'s body; safe on a zeroed struct. */
 void reply_cleanup(struct reply *r);
 

@@ -3,9 +3,12 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+
+#include "core/metrics.h"
 
 struct route {
     const char *path;
@@ -20,9 +23,38 @@ static void healthz(struct reply *out, const struct route_request *req)
     reply_json(out, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+static bool is_loopback(const struct lc_addr *a)
+{
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+    if (a->family == LC_AF_INET)
+        return a->b[0] == 127;
+    return a->family == LC_AF_INET6 && memcmp(a->b, v6_loopback, 16) == 0;
+}
+
+/* GET /metrics: the counters for Prometheus. Open to loopback peers (an
+ * exporter or agent on the gateway itself, an SSH tunnel); from anywhere
+ * else only with the admin token, so the LAN learns nothing unasked. */
+static void metrics(struct reply *out, const struct route_request *req)
+{
+    char *text;
+    size_t len;
+    if (!is_loopback(&req->peer) && !http_admin_authorize(out, req))
+        return;
+    if (!(text = malloc(METRICS_RENDER_MAX)) || !(len = metrics_render(text, METRICS_RENDER_MAX))) {
+        free(text);
+        reply_problem(out, 500, "Internal Server Error", "the metrics could not be rendered");
+        return;
+    }
+    out->status = 200;
+    out->type = "text/plain; version=0.0.4; charset=utf-8";
+    out->body = text;
+    out->body_len = len;
+}
+
 /* A "*" in a path matches one non-empty segment, handed to the handler. */
 static const struct route routes[] = {
     {"/healthz", "GET", healthz},
+    {"/metrics", "GET", metrics},
     {"/api/v1/certificates", "GET", http_admin_certs_list},
     {"/api/v1/certificates/*/revoke", "POST", http_admin_cert_revoke},
     {"/api/v1/ca", "GET", http_enroll_ca},
@@ -33,6 +65,9 @@ static const struct route routes[] = {
     {"/api/v1/devices/*", "DELETE", http_device_delete},
     {"/api/v1/devices/*/approve", "POST", http_device_approve},
     {"/api/v1/tokens", "POST", http_tokens_create},
+    {"/api/v1/renew", "POST", http_renew_post},
+    {"/api/v1/names/*", "PUT", http_names_put},
+    {"/nic/update", "GET", http_dyndns_update},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -83,6 +118,12 @@ const char *route_query_arg(const struct route_request *req, const char *key)
 const char *route_header(const struct route_request *req, const char *name)
 {
     return req->header ? req->header(req->conn_ctx, name) : NULL;
+}
+
+void route_each(void (*fn)(void *ctx, const char *method, const char *path), void *ctx)
+{
+    for (size_t i = 0; i < N_ROUTES; i++)
+        fn(ctx, routes[i].method, routes[i].path);
 }
 
 /* allow_for writes the methods |path| takes, for the Allow header. */

@@ -9,7 +9,9 @@
 
 #include "core/addr.h"
 #include "http/admin.h"
+#include "http/dyndns.h"
 #include "http/enroll.h"
+#include "http/renew.h"
 #include "http/reply.h"
 
 /* The services the HTTPS listener serves, each owned by lancertd and
@@ -17,8 +19,10 @@
  * routes answer 503). Later services (enrolment, dyndns2, metrics) add
  * members here. */
 struct http_services {
-    struct http_admin *admin; /* the admin API */
+    struct http_admin *admin;   /* the admin API */
     struct http_enroll *enroll; /* enrolment, devices and tokens */
+    struct http_renew *renew;   /* renewal and name updates, signed by the device */
+    struct http_dyndns *dyndns; /* /nic/update, the dyndns2 protocol */
 };
 
 /* What a handler gets: the decoded path, the method and the body, capped at
@@ -52,6 +56,11 @@ const char *route_query_arg(const struct route_request *req, const char *key);
 
 /* route_header is |req|'s header |name|, or NULL. */
 const char *route_header(const struct route_request *req, const char *name);
+
+/* route_each calls |fn| once per route with its method ("GET" also answers
+ * HEAD) and its path, where "*" stands for one segment, in table order: for
+ * the test that compares the table with docs/openapi.yaml. */
+void route_each(void (*fn)(void *ctx, const char *method, const char *path), void *ctx);
 
 /* route_dispatch finds |req|'s route and runs it into |out|: 404 for an
  * unknown path, 405 (with |out|->allow) for a method the path does not take,

@@ -73,6 +73,13 @@ static const char *const migrations[] = {
     "  peer BLOB NOT NULL CHECK (length(peer) IN (4, 16)),"
     "  key_fetched INTEGER NOT NULL DEFAULT 0,"
     "  created INTEGER NOT NULL);",
+    /* 3 -> 4: signed device requests already seen (renewal, name updates),
+     * kept until their iat window has passed so a replay is refused even
+     * across a restart. */
+    "CREATE TABLE jws_seen("
+    "  id BLOB PRIMARY KEY CHECK (length(id) = 32),"
+    "  expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX jws_seen_by_expiry ON jws_seen(expires);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -125,6 +132,10 @@ enum stmt_id {
     ST_TOKEN_PUT,
     ST_TOKEN_FIND,
     ST_TOKEN_USE,
+    ST_DEVICE_STATUS,
+    ST_DEVICE_SET_KEY,
+    ST_JWS_SEEN_PRUNE,
+    ST_JWS_SEEN_ADD,
     ST_COUNT_
 };
 
@@ -196,6 +207,10 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_TOKEN_PUT] = "INSERT INTO tokens(hash, names, created, expires) VALUES (?1, ?2, ?3, ?4)",
     [ST_TOKEN_FIND] = "SELECT id, hash, names, created, expires, used_at FROM tokens WHERE hash = ?1",
     [ST_TOKEN_USE] = "UPDATE tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL",
+    [ST_DEVICE_STATUS] = "SELECT status FROM devices WHERE id = ?1",
+    [ST_DEVICE_SET_KEY] = "UPDATE devices SET key_id = ?2 WHERE id = ?1",
+    [ST_JWS_SEEN_PRUNE] = "DELETE FROM jws_seen WHERE expires < ?1",
+    [ST_JWS_SEEN_ADD] = "INSERT INTO jws_seen(id, expires) VALUES (?1, ?2)",
 };
 
 struct store {
@@ -1168,5 +1183,70 @@ int store_token_use(struct store *s, int64_t id, int64_t when, struct lc_err *er
         return rc;
     if (sqlite3_changes(s->db) == 0)
         return lc_fail(err, LC_E_EXISTS, "the token was used already");
+    return LC_OK;
+}
+
+/* ---- devices by id, seen requests ------------------------------------------- */
+
+int store_device_status(struct store *s, char out[STORE_STATUS_MAX], int64_t device_id,
+                        struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_STATUS];
+    int rc, step;
+    sqlite3_bind_int64(st, 1, device_id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out, STORE_STATUS_MAX, "%s", v ? v : "");
+        rc = LC_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = lc_fail(err, LC_E_NOTFOUND, "no device %lld", (long long)device_id);
+    } else {
+        rc = fail_db(s, err, "reading a device");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_device_set_key(struct store *s, int64_t device_id, const uint8_t key_id[STORE_KEY_ID_LEN],
+                         struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEVICE_SET_KEY];
+    int step, ext;
+    sqlite3_bind_int64(st, 1, device_id);
+    sqlite3_bind_blob(st, 2, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
+        return lc_fail(err, LC_E_EXISTS, "this key belongs to another device");
+    if (step != SQLITE_DONE)
+        return fail_db(s, err, "recording a device's key");
+    if (sqlite3_changes(s->db) == 0)
+        return lc_fail(err, LC_E_NOTFOUND, "no device %lld", (long long)device_id);
+    return LC_OK;
+}
+
+int store_jws_seen_add(struct store *s, const uint8_t id[STORE_JWS_ID_LEN], int64_t expires,
+                       int64_t now, struct lc_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_JWS_SEEN_PRUNE];
+    int rc, step, ext;
+    sqlite3_bind_int64(st, 1, now);
+    if ((rc = run_stmt(s, ST_JWS_SEEN_PRUNE, err, "forgetting expired requests")) != LC_OK)
+        return rc;
+    st = s->stmt[ST_JWS_SEEN_ADD];
+    sqlite3_bind_blob(st, 1, id, STORE_JWS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, expires);
+    step = sqlite3_step(st);
+    ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return lc_fail(err, LC_E_EXISTS, "this signed request was already used");
+    if (step != SQLITE_DONE)
+        return fail_db(s, err, "remembering a request");
     return LC_OK;
 }

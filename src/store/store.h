@@ -56,6 +56,18 @@ void store_rollback_to(struct store *s);
 int store_device_for_key(struct store *s, int64_t *out_id, const uint8_t key_id[STORE_KEY_ID_LEN],
                          bool create, struct lc_err *err);
 
+/* store_device_status copies the status of device |device_id| ("pending",
+ * "active" or "revoked") into |out|; LC_E_NOTFOUND when there is none. */
+#define STORE_STATUS_MAX 16
+int store_device_status(struct store *s, char out[STORE_STATUS_MAX], int64_t device_id,
+                        struct lc_err *err);
+
+/* store_device_set_key records |key_id| as device |device_id|'s key (a
+ * renewal with a new key). LC_E_EXISTS when another device has that key,
+ * LC_E_NOTFOUND when there is no such device. */
+int store_device_set_key(struct store *s, int64_t device_id, const uint8_t key_id[STORE_KEY_ID_LEN],
+                         struct lc_err *err);
+
 /* store_name_claim records that |device_id| holds |name| (lowercase FQDN,
  * |is_hex| for a hex name). A friendly name held by another device is
  * LC_E_NAME_TAKEN and nothing changes (SPEC: held by the key that first got
@@ -179,6 +191,16 @@ typedef int (*store_dns_key_fn)(void *ctx, const struct store_dns_key *k);
 
 /* store_dns_keys_each visits every key by name. */
 int store_dns_keys_each(struct store *s, store_dns_key_fn fn, void *ctx, struct lc_err *err);
+
+/* ---- signed requests already seen (table jws_seen, schema version 3) ------ */
+
+#define STORE_JWS_ID_LEN 32
+
+/* store_jws_seen_add remembers request |id| until |expires|, inside the
+ * caller's transaction, after forgetting those expired before |now|.
+ * LC_E_EXISTS when |id| was seen before: a replay. */
+int store_jws_seen_add(struct store *s, const uint8_t id[STORE_JWS_ID_LEN], int64_t expires,
+                       int64_t now, struct lc_err *err);
 
 /* ---- meta: small named values (table meta) ------------------------------- */
 

@@ -41,10 +41,13 @@ c() { # curl against the gateway with its root; extra arguments follow
     curl -sS --max-time 5 --cacert "$S/ca.pem" --resolve "$GW:$HTTPS_PORT:127.0.0.1" "$@"
 }
 auth() { echo "Authorization: Bearer $TOKEN"; }
-# post FROM BODY-FILE — POST enroll from 127.0.0.FROM; body in $T/r, status out
+# post FROM BODY-FILE — POST enroll from 127.0.0.FROM; body in $T/r, status out.
+# The client waits for the server's word before it sends a body (Expect:
+# 100-continue), so a 413 is read, not lost to a reset mid-upload.
 post() {
     c --interface "127.0.0.$1" -o "$T/r" -D "$T/h" -w '%{http_code}' -X POST \
-        -H 'Content-Type: application/json' --data-binary "@$2" "$API/enroll"
+        -H 'Content-Type: application/json' -H 'Expect: 100-continue' --expect100-timeout 10 \
+        --data-binary "@$2" "$API/enroll"
 }
 # csr_body NAME [TOKEN] — the JSON body {csr, token?} for $T/NAME.csr
 csr_body() {
@@ -216,6 +219,19 @@ expect_eq "the key only once" "$(field .update_key)" null
 DIG="dig @127.0.0.1 -p $DNS_PORT +tries=1 +time=2 +short"
 expect_eq "DNS answers printer at once" "$($DIG printer.home.arpa A)" 127.0.0.7
 
+# A device that asks again after the approval, instead of polling, gets its
+# key in that answer, once.
+make_csr camera ec:prime256v1 /CN=camera "DNS:camera.home.arpa"
+csr_body camera
+expect_eq "camera under approve: 202" "$(post 12 "$T/camera.json")" 202
+C_ID=$(field .id)
+expect_eq "approve camera: 200" \
+    "$(c -o /dev/null -w '%{http_code}' -X POST -H "$(auth)" "$API/devices/$C_ID/approve")" 200
+expect_eq "camera asks again: 201" "$(post 12 "$T/camera.json")" 201
+expect_eq "with its key" "$(field .update_key.name)" "$C_ID.device.lancert"
+expect_eq "then GET enroll/$C_ID has none" "$(c --interface 127.0.0.12 "$API/enroll/$C_ID" | jq .update_key)" null
+expect_eq "nor another POST" "$(post 12 "$T/camera.json")/$(field .update_key)" 201/null
+
 # --- DELETE ----------------------------------------------------------------------------------
 before=$(state)
 expect_eq "DELETE with a wrong token: 401" \
@@ -245,6 +261,12 @@ while :; do
     i=$((i + 1))
 done
 ok "the CRL lists the device's certificate"
+GW_ID=$(sqlite3 "$S/lancert.db" "SELECT device_id FROM certs c JOIN cert_names n ON n.serial = c.serial
+    WHERE n.name = '$GW' AND c.revoked_at IS NULL ORDER BY c.not_before DESC LIMIT 1")
+expect_eq "DELETE the gateway's own key: 409" \
+    "$(c -o /dev/null -w '%{http_code}' -X DELETE -H "$(auth)" "$API/devices/$GW_ID")" 409
+expect_eq "its certificate stays valid" "$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM certs
+    WHERE device_id = $GW_ID AND revoked_at IS NULL")" 1
 # A pending request the admin deletes is refused.
 expect_eq "DELETE a pending device: 200" \
     "$(c -o "$T/r" -w '%{http_code}' -X DELETE -H "$(auth)" "$API/devices/$THIEF_ID")" 200
@@ -288,13 +310,20 @@ make_csr fax ec:prime256v1 /CN=fax "DNS:fax.home.arpa"
 csr_body fax "$ETOKEN"
 refused "the token a second time" 403 11 "$T/fax.json"
 expect_match "saying it was used" "$(field .detail)" 'used'
-c -o "$T/r" -X POST -H "$(auth)" --data '{"names":["fax"], "expires_in": 1}' "$API/tokens"
+c -o "$T/r" -X POST -H "$(auth)" --data '{"names":["fax"], "expires_in": 60}' "$API/tokens"
 SHORT=$(field .token)
-sleep 2
+expect_eq "expires_in: 60 is 60 s" \
+    "$(sqlite3 "$S/lancert.db" "SELECT expires - created FROM tokens WHERE id = $(field .id)")" 60
+# Its time passes: moved back in the store rather than waited for.
+sqlite3 "$S/lancert.db" "UPDATE tokens SET expires = created - 1 WHERE id = $(field .id)"
 csr_body fax "$SHORT"
 refused "an expired token" 403 11 "$T/fax.json"
 expect_match "saying it expired" "$(field .detail)" 'expired'
 expect_eq "the hex name needs no token under token" "$(post 5 "$T/hex.json")" 201
+expect_eq "the same key again: the same device" "$(field .id)" "$HEX_ID"
+expect_eq "and no update key: it was shown once" "$(field .update_key)" null
+expect_eq "two certificates now" \
+    "$(c -H "$(auth)" "$API/devices/$HEX_ID" | jq '.certificates | length')" 2
 
 stop_daemon || fail "lancertd did not stop cleanly"
 grep -q -- "$TOKEN\|$ETOKEN" "$T/daemon.log" && fail "a token is in the daemon log"

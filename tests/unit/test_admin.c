@@ -3,6 +3,9 @@
  * route_dispatch with a store of their own). */
 #include "ca/admin.h"
 #include "http/admin.h"
+
+#include "core/addr.h"
+#include "core/metrics.h"
 #include "http/routes.h"
 #include "store/store.h"
 
@@ -260,6 +263,7 @@ START_TEST(test_routes)
     json_decref(j);
     reply_cleanup(&r);
     ck_assert_int_eq(n_changed, 1);
+    ck_assert_uint_eq(metrics_get(METRICS_CERTS_REVOKED), 1); /* Check forks: from 0 */
 
     /* Committed: another handle sees it. */
     struct store_cert got;
@@ -272,6 +276,7 @@ START_TEST(test_routes)
     json_decref(j);
     reply_cleanup(&r);
     ck_assert_int_eq(n_changed, 1);
+    ck_assert_uint_eq(metrics_get(METRICS_CERTS_REVOKED), 1);
 
     /* Without an admin API the routes say so. */
     j = call(&r, NULL, "GET", "/api/v1/certificates", bearer);
@@ -279,6 +284,58 @@ START_TEST(test_routes)
     json_decref(j);
     reply_cleanup(&r);
 
+    http_admin_free(a);
+    store_free(s);
+}
+END_TEST
+
+/* metrics_status dispatches GET /metrics from |peer| and returns the status;
+ * a 200 must be the Prometheus text. */
+static unsigned metrics_status(struct http_admin *a, const char *peer, const char *authorization)
+{
+    const struct http_services svc = {.admin = a};
+    struct route_request req = {
+        .method = "GET", .path = "/metrics", .authorization = authorization, .svc = &svc};
+    struct reply r;
+    unsigned status;
+    ck_assert(addr_parse(&req.peer, peer, strlen(peer)));
+    route_dispatch(&r, &req);
+    status = r.status;
+    ck_assert_ptr_nonnull(r.body);
+    if (status == 200) {
+        ck_assert_str_eq(r.type, "text/plain; version=0.0.4; charset=utf-8");
+        ck_assert(strncmp(r.body, "# HELP ", 7) == 0);
+        ck_assert_uint_eq(r.body_len, strlen(r.body));
+    } else {
+        ck_assert_str_eq(r.type, "application/problem+json");
+    }
+    reply_cleanup(&r);
+    return status;
+}
+
+/* /metrics: open to loopback peers, the admin token from anywhere else. */
+START_TEST(test_metrics_access)
+{
+    struct store *s = open_store();
+    struct http_admin *a = NULL;
+    struct lc_err err = {LC_OK, ""};
+    char token[ADMIN_TOKEN_TEXT_LEN + 1], bearer[ADMIN_TOKEN_TEXT_LEN + 8];
+
+    TH_OK(admin_token_rotate(s, token, dir, &err), err);
+    snprintf(bearer, sizeof(bearer), "Bearer %s", token);
+    TH_OK(http_admin_new(&a, dir, NULL, NULL, &err), err);
+    ck_assert_uint_eq(metrics_status(a, "127.0.0.1", NULL), 200);
+    ck_assert_uint_eq(metrics_status(a, "127.200.0.9", NULL), 200);
+    ck_assert_uint_eq(metrics_status(a, "::1", NULL), 200);
+    ck_assert_uint_eq(metrics_status(a, "::ffff:127.0.0.1", NULL), 200); /* mapped: IPv4 */
+    ck_assert_uint_eq(metrics_status(a, "192.168.1.5", NULL), 401);
+    ck_assert_uint_eq(metrics_status(a, "192.168.1.5", "Bearer nottheone"), 401);
+    ck_assert_uint_eq(metrics_status(a, "192.168.1.5", bearer), 200);
+    ck_assert_uint_eq(metrics_status(a, "128.0.0.1", NULL), 401);
+    ck_assert_uint_eq(metrics_status(a, "::2", NULL), 401);
+    ck_assert_uint_eq(metrics_status(a, "fd00::1", bearer), 200);
+    ck_assert_uint_eq(metrics_status(NULL, "192.168.1.5", bearer), 503); /* no admin API */
+    ck_assert_uint_eq(metrics_status(NULL, "127.0.0.1", NULL), 200);
     http_admin_free(a);
     store_free(s);
 }
@@ -295,6 +352,7 @@ static Suite *admin_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_token);
     tcase_add_test(tc, test_routes);
+    tcase_add_test(tc, test_metrics_access);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1267,6 +1267,87 @@ START_TEST(test_issue_end_to_end)
 }
 END_TEST
 
+/* renew runs one renewal for |device| within |current| names. */
+static int renew(struct issue_env *env, struct issue_result *out, const uint8_t *csr,
+                 size_t csr_len, int64_t device, const char *const *current, size_t n_current,
+                 struct lc_err *err)
+{
+    struct issue_request req = {.csr = csr, .csr_len = csr_len, .device_id = device,
+                                .renew_names = current, .n_renew_names = n_current};
+    struct lc_err tx_err = {LC_OK, ""};
+    memset(out, 0, sizeof(*out));
+    TH_OK(store_begin(env->store, &tx_err), tx_err);
+    int rc = issuer_issue(&env->is, out, &req, err);
+    TH_OK(store_commit(env->store, &tx_err), tx_err);
+    return rc;
+}
+
+START_TEST(test_issue_renewal)
+{
+    struct issue_env env;
+    struct issue_result r, other, rn;
+    struct lc_err err = {LC_OK, ""};
+    static const char *const names[] = {"printer", "scanner"};
+    static const char *const current[] = {"printer.home.arpa", "scanner.home.arpa"};
+    static const char *const one[] = {"printer.home.arpa"};
+    static const char *const wider[] = {"printer.home.arpa", "fax.home.arpa"};
+    EVP_PKEY *k1 = th_key_ec("P-256"), *k2 = th_key_ec("P-256"), *k3 = th_key_ec("P-256");
+    uint8_t *csr, key_id[32];
+    size_t len;
+    int64_t holder = 0, certs;
+    init_root();
+    env_open(&env);
+    csr = th_csr_der(k1, "printer", NULL, 0, NULL, 0, &len);
+    TH_OK(issue(&env, &r, csr, len, names, 2, &err), err);
+    OPENSSL_free(csr);
+    csr = th_csr_der(k3, "other", NULL, 0, NULL, 0, &len);
+    TH_OK(issue(&env, &other, csr, len, (const char *const[]){"other"}, 1, &err), err);
+    OPENSSL_free(csr);
+    ck_assert_int_ne(r.device_id, other.device_id);
+
+    /* A CSR without SANs (the CN is ignored) gets the current names; its new
+     * key becomes the device's. */
+    csr = th_csr_der(k2, "ignored", NULL, 0, NULL, 0, &len);
+    TH_OK(renew(&env, &rn, csr, len, r.device_id, current, 2, &err), err);
+    OPENSSL_free(csr);
+    ck_assert_int_eq(rn.device_id, r.device_id);
+    ck_assert(san_has_dns(rn.cert, "printer.home.arpa") && san_has_dns(rn.cert, "scanner.home.arpa"));
+    ck_assert_int_eq(san_count(rn.cert), 2);
+    TH_OK(csr_key_id(key_id, k2, &err), err);
+    TH_OK(store_device_for_key(env.store, &holder, key_id, false, &err), err);
+    ck_assert_int_eq(holder, r.device_id);
+    ck_assert_int_eq(rows(&env, "devices"), 2);
+    issue_result_cleanup(&rn);
+
+    /* Fewer names are fine; more are refused and leave no trace. */
+    csr = th_csr_der(k2, NULL, one, 1, NULL, 0, &len);
+    TH_OK(renew(&env, &rn, csr, len, r.device_id, current, 2, &err), err);
+    ck_assert_int_eq(san_count(rn.cert), 1);
+    issue_result_cleanup(&rn);
+    OPENSSL_free(csr);
+    certs = rows(&env, "certs");
+    csr = th_csr_der(k2, NULL, wider, 2, NULL, 0, &len);
+    TH_FAILS(renew(&env, &rn, csr, len, r.device_id, current, 2, &err), LC_E_PERM, err);
+    ck_assert_msg(strstr(err.msg, "fax.home.arpa") != NULL, "%s", err.msg);
+    OPENSSL_free(csr);
+    /* Another device's key: refused, nothing changes hands. */
+    csr = th_csr_der(k3, NULL, one, 1, NULL, 0, &len);
+    TH_FAILS(renew(&env, &rn, csr, len, r.device_id, current, 2, &err), LC_E_EXISTS, err);
+    OPENSSL_free(csr);
+    ck_assert_int_eq(rows(&env, "certs"), certs);
+    TH_OK(csr_key_id(key_id, k3, &err), err);
+    TH_OK(store_device_for_key(env.store, &holder, key_id, false, &err), err);
+    ck_assert_int_eq(holder, other.device_id);
+
+    issue_result_cleanup(&r);
+    issue_result_cleanup(&other);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(k3);
+    env_close(&env);
+}
+END_TEST
+
 START_TEST(test_issue_rsa_and_ed25519)
 {
     struct issue_env env;
@@ -2090,6 +2171,7 @@ static Suite *ca_suite(void)
     tcase_add_test(tc, test_issue_names_override_csr);
     tcase_add_test(tc, test_issue_long_names);
     tcase_add_test(tc, test_issue_refusals_leave_no_trace);
+    tcase_add_test(tc, test_issue_renewal);
     tcase_add_test(tc, test_gateway_cert);
     suite_add_tcase(s, tc);
 

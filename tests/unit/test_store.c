@@ -132,7 +132,7 @@ START_TEST(test_open_creates_schema)
     db_text(text, sizeof(text),
             "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master "
             "WHERE type = 'table' ORDER BY name)");
-    ck_assert_str_eq(text, "cert_names certs devices dns_keys meta name_addresses names tokens");
+    ck_assert_str_eq(text, "cert_names certs devices dns_keys enrollments jws_seen meta name_addresses names tokens");
     for (const char *const *t = (const char *const[]){"certs", "devices", "names", "tokens", NULL};
          *t; t++)
         ck_assert_int_eq(count(s, *t), 0);
@@ -636,13 +636,88 @@ START_TEST(test_migration_to_v2)
 
     /* A version-1 store, as the first release left it: opening it adds
      * dns_keys and keeps what was there. */
-    db_exec("DROP INDEX dns_keys_by_device; DROP TABLE dns_keys; PRAGMA user_version = 1");
+    db_exec("DROP TABLE jws_seen; DROP TABLE enrollments; DROP INDEX dns_keys_by_device; DROP TABLE dns_keys; "
+            "PRAGMA user_version = 1");
     s = open_store();
     db_text(text, sizeof(text), "PRAGMA user_version");
-    ck_assert_int_eq(atoi(text), 2);
+    ck_assert_int_eq(atoi(text), store_schema_version(s));
     db_text(text, sizeof(text), "SELECT count(*) FROM dns_keys");
     ck_assert_str_eq(text, "0");
     ck_assert_int_eq(count(s, "devices"), 1);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_migration_to_v3)
+{
+    char text[64];
+    struct store *s = open_store();
+    store_free(s);
+    /* A version-2 store: opening it adds jws_seen. */
+    db_exec("DROP TABLE jws_seen; PRAGMA user_version = 2");
+    s = open_store();
+    db_text(text, sizeof(text), "PRAGMA user_version");
+    ck_assert_int_eq(atoi(text), store_schema_version(s));
+    db_text(text, sizeof(text), "SELECT count(*) FROM jws_seen");
+    ck_assert_str_eq(text, "0");
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_jws_seen)
+{
+    uint8_t a[STORE_JWS_ID_LEN], b[STORE_JWS_ID_LEN];
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    memset(a, 0xaa, sizeof(a));
+    memset(b, 0xbb, sizeof(b));
+    TH_OK(store_begin(s, &err), err);
+    TH_OK(store_jws_seen_add(s, a, 1000, 500, &err), err);
+    TH_FAILS(store_jws_seen_add(s, a, 1000, 500, &err), LC_E_EXISTS, err);
+    TH_OK(store_jws_seen_add(s, b, 600, 500, &err), err);
+    TH_OK(store_commit(s, &err), err);
+    store_free(s);
+
+    /* Durable: a new handle still refuses it. */
+    s = open_store();
+    TH_OK(store_begin(s, &err), err);
+    TH_FAILS(store_jws_seen_add(s, a, 1000, 700, &err), LC_E_EXISTS, err);
+    /* b expired at 600 and was forgotten by the add at 700. */
+    TH_OK(store_jws_seen_add(s, b, 1300, 700, &err), err);
+    /* A rolled-back transaction remembers nothing. */
+    store_rollback(s);
+    TH_OK(store_begin(s, &err), err);
+    TH_OK(store_jws_seen_add(s, b, 1300, 700, &err), err);
+    store_rollback(s);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_device_status_and_key)
+{
+    uint8_t k1[STORE_KEY_ID_LEN], k2[STORE_KEY_ID_LEN], k3[STORE_KEY_ID_LEN];
+    int64_t d1 = 0, d2 = 0, got = 0;
+    char status[STORE_STATUS_MAX];
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    key_of(k1, 1);
+    key_of(k2, 2);
+    key_of(k3, 3);
+    TH_OK(store_device_for_key(s, &d1, k1, true, &err), err);
+    TH_OK(store_device_for_key(s, &d2, k2, true, &err), err);
+    TH_OK(store_device_status(s, status, d1, &err), err);
+    ck_assert_str_eq(status, "active");
+    TH_FAILS(store_device_status(s, status, 99, &err), LC_E_NOTFOUND, err);
+    db_exec("UPDATE devices SET status = 'revoked' WHERE id = 2");
+    TH_OK(store_device_status(s, status, d2, &err), err);
+    ck_assert_str_eq(status, "revoked");
+
+    TH_OK(store_device_set_key(s, d1, k3, &err), err);
+    TH_OK(store_device_for_key(s, &got, k3, false, &err), err);
+    ck_assert_int_eq(got, d1);
+    TH_FAILS(store_device_for_key(s, &got, k1, false, &err), LC_E_NOTFOUND, err);
+    TH_FAILS(store_device_set_key(s, d1, k2, &err), LC_E_EXISTS, err);
+    TH_FAILS(store_device_set_key(s, 99, k1, &err), LC_E_NOTFOUND, err);
     store_free(s);
 }
 END_TEST
@@ -778,6 +853,221 @@ START_TEST(test_name_get)
 }
 END_TEST
 
+/* ---- devices, enrolments, tokens (schema 3) --------------------------------- */
+
+START_TEST(test_migration_to_v3)
+{
+    char text[64];
+    uint8_t key[STORE_KEY_ID_LEN];
+    int64_t id = 0;
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    key_of(key, 9);
+    TH_OK(store_device_for_key(s, &id, key, true, &err), err);
+    store_free(s);
+
+    /* A version-2 store: opening it adds enrollments and keeps the devices. */
+    db_exec("DROP TABLE enrollments; PRAGMA user_version = 2");
+    s = open_store();
+    db_text(text, sizeof(text), "PRAGMA user_version");
+    ck_assert_int_eq(atoi(text), store_schema_version(s));
+    db_text(text, sizeof(text), "SELECT count(*) FROM enrollments");
+    ck_assert_str_eq(text, "0");
+    ck_assert_int_eq(count(s, "devices"), 1);
+    store_free(s);
+}
+END_TEST
+
+static int count_device(void *ctx, const struct store_device *d)
+{
+    int64_t *n = ctx;
+    (void)d;
+    (*n)++;
+    return 0;
+}
+
+struct names_seen {
+    char text[256];
+};
+
+static int collect_name(void *ctx, const char *name, bool is_hex)
+{
+    struct names_seen *n = ctx;
+    size_t used = strlen(n->text);
+    snprintf(n->text + used, sizeof(n->text) - used, "%s%s%s", used ? " " : "", name,
+             is_hex ? "(hex)" : "");
+    return 0;
+}
+
+static int collect_serial(void *ctx, const struct store_cert *c)
+{
+    struct names_seen *n = ctx;
+    size_t used = strlen(n->text);
+    snprintf(n->text + used, sizeof(n->text) - used, "%s%02x%s", used ? " " : "", c->serial[1],
+             c->revoked_at ? "r" : "");
+    return 0;
+}
+
+START_TEST(test_device_records)
+{
+    uint8_t key[STORE_KEY_ID_LEN], other[STORE_KEY_ID_LEN];
+    int64_t id = 0, id2 = 0, n = 0;
+    struct store_device d;
+    struct store_dns_key k;
+    struct names_seen seen = {""};
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    const char *one[] = {"printer.home.arpa", "c0a80105.home.arpa"};
+    const uint8_t addr[4] = {192, 168, 1, 5};
+    const uint8_t *addrs[] = {addr};
+    size_t addr_lens[] = {4};
+
+    key_of(key, 1);
+    key_of(other, 2);
+    TH_FAILS(store_device_get(s, &d, 1, &err), LC_E_NOTFOUND, err);
+    TH_FAILS(store_device_by_key(s, &d, key, &err), LC_E_NOTFOUND, err);
+    TH_OK(store_device_add(s, &id, key, STORE_DEVICE_PENDING, &err), err);
+    TH_FAILS(store_device_add(s, &id2, key, STORE_DEVICE_ACTIVE, &err), LC_E_EXISTS, err);
+    TH_OK(store_device_by_key(s, &d, key, &err), err);
+    ck_assert_int_eq(d.id, id);
+    ck_assert_int_eq(d.status, STORE_DEVICE_PENDING);
+    ck_assert_int_gt(d.created, 0);
+    ck_assert_str_eq(store_device_status_name(d.status), "pending");
+    /* store_device_for_key finds the pending device rather than adding one. */
+    TH_OK(store_device_for_key(s, &id2, key, true, &err), err);
+    ck_assert_int_eq(id2, id);
+    TH_OK(store_device_set_status(s, id, STORE_DEVICE_ACTIVE, &err), err);
+    TH_OK(store_device_get(s, &d, id, &err), err);
+    ck_assert_int_eq(d.status, STORE_DEVICE_ACTIVE);
+    TH_FAILS(store_device_set_status(s, 999, STORE_DEVICE_ACTIVE, &err), LC_E_NOTFOUND, err);
+    TH_OK(store_device_add(s, &id2, other, STORE_DEVICE_ACTIVE, &err), err);
+    TH_OK(store_devices_each(s, count_device, &n, &err), err);
+    ck_assert_int_eq(n, 2);
+
+    TH_OK(store_name_claim(s, one[0], id, false, &err), err);
+    TH_OK(store_name_claim(s, one[1], id, true, &err), err);
+    TH_OK(store_name_set_addrs(s, one[0], addrs, addr_lens, 1, &err), err);
+    TH_OK(store_device_names_each(s, id, collect_name, &seen, &err), err);
+    ck_assert_str_eq(seen.text, "c0a80105.home.arpa(hex) printer.home.arpa");
+    TH_OK(put_cert(s, 0x11, id, 100, 200, one, 2, &err), err);
+    TH_OK(put_cert(s, 0x12, id, 300, 400, one, 2, &err), err);
+    TH_OK(put_cert(s, 0x13, id2, 300, 400, one, 1, &err), err);
+    seen.text[0] = '\0';
+    TH_OK(store_device_certs_each(s, id, collect_serial, &seen, &err), err);
+    ck_assert_str_eq(seen.text, "12 11"); /* newest first, only its own */
+    TH_OK(store_dns_key_make(s, &k, NULL, "hmac-sha256", id, &err), err);
+    store_dns_key_cleanup(&k);
+
+    TH_OK(store_device_forget(s, id, &err), err);
+    TH_OK(store_device_get(s, &d, id, &err), err);
+    ck_assert_int_eq(d.status, STORE_DEVICE_REVOKED);
+    seen.text[0] = '\0';
+    TH_OK(store_device_names_each(s, id, collect_name, &seen, &err), err);
+    ck_assert_str_eq(seen.text, "");
+    ck_assert_int_eq(count(s, "names"), 0);
+    TH_FAILS(store_dns_key_get(s, &k, "1.device.lancert", &err), LC_E_NOTFOUND, err);
+    /* The certificates stay (the caller revokes them); the key stays blocked. */
+    seen.text[0] = '\0';
+    TH_OK(store_device_certs_each(s, id, collect_serial, &seen, &err), err);
+    ck_assert_str_eq(seen.text, "12 11");
+    TH_OK(store_device_by_key(s, &d, key, &err), err);
+    ck_assert_int_eq(d.status, STORE_DEVICE_REVOKED);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_enrollments)
+{
+    uint8_t key[STORE_KEY_ID_LEN];
+    const uint8_t csr[] = {1, 2, 3, 0, 4};
+    int64_t id = 0;
+    struct store_enrollment e, got;
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+
+    key_of(key, 1);
+    TH_OK(store_device_add(s, &id, key, STORE_DEVICE_PENDING, &err), err);
+    TH_FAILS(store_enrollment_get(s, &got, id, &err), LC_E_NOTFOUND, err);
+    memset(&e, 0, sizeof(e));
+    e.device_id = id;
+    e.csr = csr;
+    e.csr_len = sizeof(csr);
+    snprintf(e.names, sizeof(e.names), "printer.home.arpa 7f000007.home.arpa");
+    e.peer[0] = 127;
+    e.peer[3] = 7;
+    e.peer_len = 4;
+    TH_OK(store_enrollment_put(s, &e, &err), err);
+    TH_OK(store_enrollment_get(s, &got, id, &err), err);
+    ck_assert_uint_eq(got.csr_len, sizeof(csr));
+    ck_assert_mem_eq(got.csr, csr, sizeof(csr));
+    ck_assert_str_eq(got.names, e.names);
+    ck_assert_uint_eq(got.peer_len, 4);
+    ck_assert_mem_eq(got.peer, e.peer, 4);
+    ck_assert(!got.key_fetched);
+    ck_assert_int_gt(got.created, 0);
+    store_enrollment_cleanup(&got);
+    ck_assert_ptr_null(got.csr);
+
+    TH_OK(store_enrollment_key_fetched(s, id, &err), err);
+    TH_OK(store_enrollment_get(s, &got, id, &err), err);
+    ck_assert(got.key_fetched);
+    store_enrollment_cleanup(&got);
+
+    /* A new request replaces the device's earlier one. */
+    snprintf(e.names, sizeof(e.names), "scanner.home.arpa");
+    e.peer_len = 16;
+    TH_OK(store_enrollment_put(s, &e, &err), err);
+    TH_OK(store_enrollment_get(s, &got, id, &err), err);
+    ck_assert_str_eq(got.names, "scanner.home.arpa");
+    ck_assert_uint_eq(got.peer_len, 16);
+    ck_assert(!got.key_fetched);
+    store_enrollment_cleanup(&got);
+
+    e.peer_len = 5;
+    TH_FAILS(store_enrollment_put(s, &e, &err), LC_E_INTERNAL, err);
+    e.peer_len = 4;
+    e.device_id = 999; /* no such device: the foreign key refuses it */
+    TH_FAILS(store_enrollment_put(s, &e, &err), LC_E_STORE, err);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(test_tokens)
+{
+    struct store_token t, got;
+    int64_t id = 0, id2 = 0;
+    struct lc_err err = {LC_OK, ""};
+    struct store *s = open_store();
+    char text[32];
+
+    memset(&t, 0, sizeof(t));
+    memset(t.hash, 0xab, sizeof(t.hash));
+    snprintf(t.names, sizeof(t.names), "printer.home.arpa");
+    t.created = 1000;
+    t.expires = 2000;
+    TH_OK(store_token_put(s, &id, &t, &err), err);
+    TH_FAILS(store_token_put(s, &id2, &t, &err), LC_E_STORE, err); /* the hash is unique */
+    TH_OK(store_token_find(s, &got, t.hash, &err), err);
+    ck_assert_int_eq(got.id, id);
+    ck_assert_str_eq(got.names, "printer.home.arpa");
+    ck_assert_int_eq(got.created, 1000);
+    ck_assert_int_eq(got.expires, 2000);
+    ck_assert_int_eq(got.used_at, 0);
+    t.hash[31] ^= 1;
+    TH_FAILS(store_token_find(s, &got, t.hash, &err), LC_E_NOTFOUND, err);
+    t.hash[31] ^= 1;
+
+    TH_OK(store_token_use(s, id, 1500, &err), err);
+    TH_FAILS(store_token_use(s, id, 1600, &err), LC_E_EXISTS, err);
+    TH_FAILS(store_token_use(s, 999, 1600, &err), LC_E_EXISTS, err);
+    TH_OK(store_token_find(s, &got, t.hash, &err), err);
+    ck_assert_int_eq(got.used_at, 1500);
+    db_text(text, sizeof(text), "SELECT count(*) FROM tokens");
+    ck_assert_str_eq(text, "1");
+    store_free(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -789,6 +1079,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_future_schema_refused);
     tcase_add_test(tc, test_two_handles);
     tcase_add_test(tc, test_migration_to_v2);
+    tcase_add_test(tc, test_migration_to_v3);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("records");
@@ -802,6 +1093,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_name_get);
     tcase_add_test(tc, test_dns_keys);
     tcase_add_test(tc, test_dns_keys_each);
+    tcase_add_test(tc, test_device_records);
+    tcase_add_test(tc, test_enrollments);
+    tcase_add_test(tc, test_tokens);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("transactions");
@@ -815,6 +1109,9 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_integrity_check);
     tcase_add_test(tc, test_integrity_check_finds_damage);
+    tcase_add_test(tc, test_migration_to_v3);
+    tcase_add_test(tc, test_jws_seen);
+    tcase_add_test(tc, test_device_status_and_key);
     suite_add_tcase(s, tc);
     return s;
 }
