@@ -185,53 +185,47 @@ expect_exit "the token again, from another address" 21 $LANCERT enroll --server 
     --ca "$T/root.pem" --address 127.0.0.9 --name nas --token "$TOK" --wait 0 --out "$T/d9"
 
 # --- renew -----------------------------------------------------------------------------------------
-RENEW_STATUS=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$S/ca.pem" -X POST \
-    -H 'Content-Type: application/json' --data '{}' "$SERVER/api/v1/renew")
-if [ "$RENEW_STATUS" = 404 ]; then
-    echo "# SKIP renew: lancertd has no POST /api/v1/renew yet"
-else
-    old_serial=$(serial "$D7/cert.pem")
-    old_key=$(pubkey "$D7/key.pem")
-    expect_exit "renew" 0 $LANCERT renew --server "$SERVER" --dir "$D7"
-    expect_match "it says so" "$(cat "$T/out")" "^renewed device [0-9]+: .*nas.home.arpa"
-    [ "$(serial "$D7/cert.pem")" != "$old_serial" ] || fail "renew kept the old certificate"
-    ok "renew wrote a new certificate"
-    expect_eq "for the same key" "$(certkey "$D7/cert.pem")" "$old_key"
-    expect_match "and the same names: the hex name" "$(sans "$D7/cert.pem")" "DNS:7f000007.home.arpa"
-    expect_match "and the friendly name" "$(sans "$D7/cert.pem")" "DNS:nas.home.arpa"
-    expect_eq "and no other" "$(sans "$D7/cert.pem" | tr ',' '\n' | grep -c '^DNS:')" 2
-    verify "$D7" || fail "the renewed certificate does not verify"
-    ok "the renewed certificate verifies"
-    expect_exit "renew --new-key" 0 $LANCERT renew --server "$SERVER" --dir "$D7" --new-key
-    [ "$(pubkey "$D7/key.pem")" != "$old_key" ] || fail "--new-key kept the old key"
-    ok "--new-key replaced key.pem"
-    expect_eq "the new certificate certifies it" "$(certkey "$D7/cert.pem")" "$(pubkey "$D7/key.pem")"
-    expect_eq "key.pem is still 0600" "$(stat -c %a "$D7/key.pem")" 600
-    [ -e "$D7/key.pem.new" ] && fail "key.pem.new was left behind"
-    ok "no key.pem.new left behind"
-    # A certificate and a key that do not belong together are refused at home.
-    mkdir "$T/mixed" && cp "$D7/cert.pem" "$D7/ca.pem" "$T/mixed/" &&
-        cp "$D5/key.pem" "$T/mixed/key.pem"
-    expect_exit "renew with a key the certificate does not certify" 13 $LANCERT renew \
-        --server "$SERVER" --dir "$T/mixed"
-    # A --new-key run cut short after cert.pem was written: the next renew
-    # puts key.pem.new in place first.
-    cp "$D7/key.pem" "$T/k1.pem"
-    expect_exit "renew --new-key (again)" 0 $LANCERT renew --server "$SERVER" --dir "$D7" --new-key
-    cp "$D7/key.pem" "$D7/key.pem.new"
-    cp "$T/k1.pem" "$D7/key.pem"
-    expect_exit "renew after a cut-short --new-key" 0 $LANCERT renew --server "$SERVER" --dir "$D7"
-    expect_eq "finishes the key swap" "$(pubkey "$D7/key.pem")" "$(certkey "$D7/cert.pem")"
-    [ -e "$D7/key.pem.new" ] && fail "key.pem.new is still there"
-    ok "and key.pem.new is gone"
-    # Cut short before the certificate came: key.pem.new is dropped.
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D7/key.pem.new" 2>/dev/null
-    expect_exit "renew after a --new-key that got no certificate" 0 $LANCERT renew \
-        --server "$SERVER" --dir "$D7"
-    [ -e "$D7/key.pem.new" ] && fail "the unused key.pem.new is still there"
-    ok "drops the unused key.pem.new"
-    expect_eq "and keeps the certified key" "$(pubkey "$D7/key.pem")" "$(certkey "$D7/cert.pem")"
-fi
+old_serial=$(serial "$D7/cert.pem")
+old_key=$(pubkey "$D7/key.pem")
+expect_exit "renew" 0 $LANCERT renew --server "$SERVER" --dir "$D7"
+expect_match "it says so" "$(cat "$T/out")" "^renewed device [0-9]+: .*nas.home.arpa"
+[ "$(serial "$D7/cert.pem")" != "$old_serial" ] || fail "renew kept the old certificate"
+ok "renew wrote a new certificate"
+expect_eq "for the same key" "$(certkey "$D7/cert.pem")" "$old_key"
+expect_match "and the same names: the hex name" "$(sans "$D7/cert.pem")" "DNS:7f000007.home.arpa"
+expect_match "and the friendly name" "$(sans "$D7/cert.pem")" "DNS:nas.home.arpa"
+expect_eq "and no other" "$(sans "$D7/cert.pem" | tr ',' '\n' | grep -c '^DNS:')" 2
+verify "$D7" || fail "the renewed certificate does not verify"
+ok "the renewed certificate verifies"
+expect_exit "renew --new-key" 0 $LANCERT renew --server "$SERVER" --dir "$D7" --new-key
+[ "$(pubkey "$D7/key.pem")" != "$old_key" ] || fail "--new-key kept the old key"
+ok "--new-key replaced key.pem"
+expect_eq "the new certificate certifies it" "$(certkey "$D7/cert.pem")" "$(pubkey "$D7/key.pem")"
+expect_eq "key.pem is still 0600" "$(stat -c %a "$D7/key.pem")" 600
+[ -e "$D7/key.pem.new" ] && fail "key.pem.new was left behind"
+ok "no key.pem.new left behind"
+# A certificate and a key that do not belong together are refused at home.
+mkdir "$T/mixed" && cp "$D7/cert.pem" "$D7/ca.pem" "$T/mixed/" &&
+    cp "$D5/key.pem" "$T/mixed/key.pem"
+expect_exit "renew with a key the certificate does not certify" 13 $LANCERT renew \
+    --server "$SERVER" --dir "$T/mixed"
+# A --new-key run cut short after cert.pem was written: the next renew
+# puts key.pem.new in place first.
+cp "$D7/key.pem" "$T/k1.pem"
+expect_exit "renew --new-key (again)" 0 $LANCERT renew --server "$SERVER" --dir "$D7" --new-key
+cp "$D7/key.pem" "$D7/key.pem.new"
+cp "$T/k1.pem" "$D7/key.pem"
+expect_exit "renew after a cut-short --new-key" 0 $LANCERT renew --server "$SERVER" --dir "$D7"
+expect_eq "finishes the key swap" "$(pubkey "$D7/key.pem")" "$(certkey "$D7/cert.pem")"
+[ -e "$D7/key.pem.new" ] && fail "key.pem.new is still there"
+ok "and key.pem.new is gone"
+# Cut short before the certificate came: key.pem.new is dropped.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D7/key.pem.new" 2>/dev/null
+expect_exit "renew after a --new-key that got no certificate" 0 $LANCERT renew \
+    --server "$SERVER" --dir "$D7"
+[ -e "$D7/key.pem.new" ] && fail "the unused key.pem.new is still there"
+ok "drops the unused key.pem.new"
+expect_eq "and keeps the certified key" "$(pubkey "$D7/key.pem")" "$(certkey "$D7/cert.pem")"
 
 # --- revoke ----------------------------------------------------------------------------------------
 $LANCERT devices list $C --json >"$T/list.json" || fail "devices list --json"
@@ -244,9 +238,7 @@ expect_eq "says how many certificates" "$(cat "$T/out")" \
 expect_exit "devices show after revoke" 0 $LANCERT devices show $C "$ID7"
 expect_match "says revoked" "$(cat "$T/out")" "status +revoked"
 expect_eq "nas.home.arpa is gone from DNS" "$(q nas.home.arpa A)" ""
-if [ "$RENEW_STATUS" != 404 ]; then
-    expect_exit "renew after revoke is refused" 21 $LANCERT renew --server "$SERVER" --dir "$D7"
-fi
+expect_exit "renew after revoke is refused" 21 $LANCERT renew --server "$SERVER" --dir "$D7"
 expect_exit "revoke of nobody" 9 $LANCERT devices revoke $C 9999
 
 stop_daemon || fail "lancertd did not stop cleanly"
