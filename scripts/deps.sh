@@ -2,7 +2,8 @@
 # deps.sh GROUP... — install the Debian packages a make target needs.
 # Idempotent and quiet when nothing is missing; needs root (or sudo) only
 # when something is. Groups: build, check, fuzz, bench, dns (bench/dns.sh:
-# dnsperf, and NSD and Knot to compare with; their services are not used).
+# dnsperf, and NSD and Knot to compare with; their services are not used),
+# enroll (bench/enroll.sh: wrk, and cfssl to compare with).
 set -eu
 
 pkgs_build="gcc make autoconf pkg-config libssl-dev libmicrohttpd-dev libgnutls28-dev libc-ares-dev
@@ -11,6 +12,7 @@ pkgs_check="check openssl curl sqlite3 procps libxml2-utils iproute2 bind9-dnsut
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="openssl procps util-linux hyperfine"
 pkgs_dns="dnsperf nsd knot bind9-dnsutils procps util-linux"
+pkgs_enroll="wrk golang-cfssl openssl curl sqlite3 util-linux"
 
 want=""
 for group in "$@"; do

@@ -11,6 +11,7 @@
 #include "ca/admin.h"
 #include "ca/enroll.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/name.h"
 #include "dns/records.h"
 #include "http/internal.h"
@@ -399,6 +400,7 @@ static bool forget(struct http_enroll *e, struct reply *out, const struct store_
     if ((rc = store_device_forget(e->store, d->id, &err)) != LC_OK ||
         (rc = store_commit(e->store, &err)) != LC_OK)
         goto fail;
+    metrics_add(METRICS_CERTS_REVOKED, f.n_serials);
     json_array_foreach(f.friendly, i, v)
         if (e->records)
             dns_records_remove(e->records, json_string_value(v));

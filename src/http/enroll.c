@@ -15,6 +15,7 @@
 #include "ca/csr.h"
 #include "ca/enroll.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "dns/records.h"
 #include "http/internal.h"
 #include "http/routes.h"
@@ -532,6 +533,19 @@ static void enroll_answer(struct http_enroll *e, struct reply *out, struct enrol
         enroll_store_failed(out, &err);
 }
 
+/* count_outcome adds an answered enrolment to /metrics by its status. */
+static void count_outcome(unsigned status)
+{
+    if (status == 201)
+        metrics_enroll_done(METRICS_ENROLL_ISSUED);
+    else if (status == 202)
+        metrics_enroll_done(METRICS_ENROLL_PENDING);
+    else if (status >= 500)
+        metrics_enroll_done(METRICS_ENROLL_ERROR);
+    else
+        metrics_enroll_done(METRICS_ENROLL_REFUSED);
+}
+
 void http_enroll_post(struct reply *out, const struct route_request *req)
 {
     struct http_enroll *e = req->svc->enroll;
@@ -545,8 +559,10 @@ void http_enroll_post(struct reply *out, const struct route_request *req)
         reply_problem(out, 503, "Service Unavailable", "the enrolment API is not running");
         return;
     }
-    if (!(body = enroll_body_parse(out, req)))
+    if (!(body = enroll_body_parse(out, req))) {
+        count_outcome(out->status);
         return;
+    }
     csr = json_object_get(body, "csr");
     token = json_object_get(body, "token");
     if (!json_is_string(csr) || json_string_length(csr) == 0) {
@@ -573,6 +589,7 @@ void http_enroll_post(struct reply *out, const struct route_request *req)
     pthread_mutex_unlock(&e->lock);
 out:
     json_decref(body);
+    count_outcome(out->status);
 }
 
 /* ---- GET enroll/{id} ------------------------------------------------------------ */

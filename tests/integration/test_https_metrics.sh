@@ -12,6 +12,7 @@
 
 command -v dig >/dev/null || fail "dig is missing (Debian: bind9-dnsutils)"
 command -v nsupdate >/dev/null || fail "nsupdate is missing (Debian: bind9-dnsutils)"
+command -v jq >/dev/null || fail "jq is missing (Debian: jq)"
 
 NS=lc-met-$$
 VETH_HOST=lcmh$$
@@ -201,6 +202,32 @@ awk -F'[ ]' -v d="${d}_bucket" 'index($1, d "{") == 1 { if ($2 < last) exit 1; l
 ok "buckets never decrease"
 expect_eq "_count is the +Inf bucket" "$(value "$T/m1" "${d}_count")" \
     "$(value "$T/m1" "${d}_bucket{le=\"+Inf\"}")"
+
+# --- enrolments by outcome --------------------------------------------------------------
+# csr_for NAME FILE: a P-256 CSR naming NAME, as a JSON body in FILE
+csr_for() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$2.key" \
+        -subj "/CN=$1" -addext "subjectAltName=DNS:$1" -out "$2.pem" 2>/dev/null ||
+        fail "openssl req for $1"
+    jq -n --rawfile c "$2.pem" '{csr: $c}' >"$2" || fail "jq"
+}
+enroll() { code -X POST -H 'Content-Type: application/json' --data-binary "@$1" "$U/api/v1/enroll"; }
+csr_for 7f000001.home.arpa "$T/own.json"
+csr_for 7f000009.home.arpa "$T/other.json"
+csr_for printer.home.arpa "$T/friendly.json"
+printf '{"csr": 42}' >"$T/bad.json"
+scrape "$T/m0"
+expect_eq "enrol the hex name of our own address: 201" "$(enroll "$T/own.json")" 201
+expect_eq "someone else's address: 403" "$(enroll "$T/other.json")" 403
+expect_eq "a friendly name under enroll_policy approve: 202" "$(enroll "$T/friendly.json")" 202
+expect_eq "a malformed body: 400" "$(enroll "$T/bad.json")" 400
+scrape "$T/m1"
+e='lancert_enrollments_total'
+expect_eq "enrolments issued +1" "$(delta "$e{outcome=\"issued\"}")" 1
+expect_eq "enrolments pending +1" "$(delta "$e{outcome=\"pending\"}")" 1
+expect_eq "enrolments refused +2" "$(delta "$e{outcome=\"refused\"}")" 2
+expect_eq "enrolments error +0" "$(delta "$e{outcome=\"error\"}")" 0
+expect_eq "one more certificate issued" "$(delta lancert_certificates_issued_total)" 1
 
 stop_daemon || fail "lancertd did not stop cleanly"
 ok "lancertd stopped cleanly"

@@ -648,13 +648,13 @@ START_TEST(test_migration_to_v2)
 }
 END_TEST
 
-START_TEST(test_migration_to_v3)
+START_TEST(test_migration_to_v4)
 {
     char text[64];
     struct store *s = open_store();
     store_free(s);
-    /* A version-2 store: opening it adds jws_seen. */
-    db_exec("DROP TABLE jws_seen; PRAGMA user_version = 2");
+    /* A version-3 store: opening it adds jws_seen. */
+    db_exec("DROP TABLE jws_seen; PRAGMA user_version = 3");
     s = open_store();
     db_text(text, sizeof(text), "PRAGMA user_version");
     ck_assert_int_eq(atoi(text), store_schema_version(s));
@@ -866,8 +866,9 @@ START_TEST(test_migration_to_v3)
     TH_OK(store_device_for_key(s, &id, key, true, &err), err);
     store_free(s);
 
-    /* A version-2 store: opening it adds enrollments and keeps the devices. */
-    db_exec("DROP TABLE enrollments; PRAGMA user_version = 2");
+    /* A version-2 store: opening it adds enrollments (and jws_seen) and
+     * keeps the devices. */
+    db_exec("DROP TABLE jws_seen; DROP TABLE enrollments; PRAGMA user_version = 2");
     s = open_store();
     db_text(text, sizeof(text), "PRAGMA user_version");
     ck_assert_int_eq(atoi(text), store_schema_version(s));
@@ -1079,7 +1080,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_future_schema_refused);
     tcase_add_test(tc, test_two_handles);
     tcase_add_test(tc, test_migration_to_v2);
-    tcase_add_test(tc, test_migration_to_v3);
+    tcase_add_test(tc, test_migration_to_v4);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("records");
