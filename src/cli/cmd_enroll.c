@@ -286,25 +286,29 @@ static int print_result(struct cli *cli, const char *verb, const struct device_r
 
 /* enroll_key settles the device key and puts it in DIR/key.pem before
  * anything is sent, so a later run with --id finds it: --key FILE (copied);
- * or, resuming with --id, DIR/key.pem itself; or a new P-256 key, written
- * exclusively, so no run overwrites a key a certificate may name. */
+ * or DIR/key.pem when no certificate names it yet (resuming, or after a
+ * refused attempt); or a new P-256 key, written exclusively. A key that
+ * DIR/cert.pem names is never replaced: that is renew's job. */
 static int enroll_key(EVP_PKEY **out, const char *key_file, bool resume, const char *dir,
                       struct lc_err *err)
 {
-    char path[PATH_MAX], *pem = NULL;
+    char path[PATH_MAX], cert_path[PATH_MAX], *pem = NULL;
     size_t pem_len = 0;
     int rc;
 
-    if ((rc = path_in(path, dir, DEVICE_KEY_FILE, err)) != LC_OK)
+    if ((rc = path_in(path, dir, DEVICE_KEY_FILE, err)) != LC_OK ||
+        (rc = path_in(cert_path, dir, DEVICE_CERT_FILE, err)) != LC_OK)
         return rc;
-    if (resume && !key_file)
+    bool have_key = access(path, F_OK) == 0, have_cert = access(cert_path, F_OK) == 0;
+    if (!key_file && have_key && (resume || !have_cert))
         return device_key_load(out, path, err);
+    if (!resume && have_cert)
+        return lc_fail(err, LC_E_EXISTS, "%.60s holds a certificate: use 'lancert renew', or "
+                                         "another --out", dir);
     if ((rc = key_file ? device_key_load(out, key_file, err) : device_key_new(out, err)) != LC_OK ||
         (rc = device_key_pem(&pem, &pem_len, *out, err)) != LC_OK)
         goto out;
     rc = file_write_atomic(path, pem, pem_len, 0600, key_file ? 0 : 1, err);
-    if (rc == LC_E_EXISTS)
-        lc_fail(err, rc, "%.60s exists: reuse it with --key, or use 'lancert renew'", path);
 out:
     if (pem)
         OPENSSL_cleanse(pem, pem_len);
@@ -323,8 +327,8 @@ static const char enroll_usage[] =
     "admin's approval, waits for it.\n"
     "  --name FRIENDLY a friendly name (a label under the zone, or a full name)\n"
     "  --token T       an enrolment token from 'lancert token create' for the names\n"
-    "  --key FILE      use this private key, copied to DIR/key.pem (default: a new\n"
-    "                  P-256 key there)\n"
+    "  --key FILE      use this private key, copied to DIR/key.pem (default: the\n"
+    "                  key.pem DIR holds without a certificate, or a new P-256 key)\n"
     "  --out DIR       where the files go (default .)\n"
     "  --wait SECONDS  how long to wait for approval (default 300; 0: do not wait)\n"
     "  --id ID         pick up device ID's pending request (made by an earlier run\n"

@@ -98,7 +98,7 @@ done
 ok "only the five files, no temporaries"
 expect_exit "enroll again into the same directory" 8 $LANCERT enroll --server "$SERVER" \
     --address 127.0.0.5 --out "$D5"
-expect_match "keeps the key" "$(cat "$T/err")" "key.pem exists"
+expect_match "says to renew instead" "$(cat "$T/err")" "holds a certificate: use 'lancert renew'"
 expect_eq "cert.pem still certifies key.pem" "$(certkey "$D5/cert.pem")" "$(pubkey "$D5/key.pem")"
 
 # --- admin verbs: the config's https_listen, the state dir's root and token -------------------
@@ -183,6 +183,11 @@ expect_eq "--key is copied to key.pem" "$(pubkey "$D7/key.pem")" "$(pubkey "$T/n
 expect_eq "which is 0600" "$(stat -c %a "$D7/key.pem")" 600
 expect_exit "the token again, from another address" 21 $LANCERT enroll --server "$SERVER" \
     --ca "$T/root.pem" --address 127.0.0.9 --name nas --token "$TOK" --wait 0 --out "$T/d9"
+k9=$(pubkey "$T/d9/key.pem")
+TOK2=$($LANCERT token create $C nas2) || fail "token create nas2"
+expect_exit "a second try in that directory (its ca.pem, a good token)" 0 $LANCERT enroll \
+    --server "$SERVER" --address 127.0.0.9 --name nas2 --token "$TOK2" --wait 0 --out "$T/d9"
+expect_eq "reuses the key the refused try made" "$(certkey "$T/d9/cert.pem")" "$k9"
 
 # --- renew -----------------------------------------------------------------------------------------
 old_serial=$(serial "$D7/cert.pem")
