@@ -302,7 +302,9 @@ static bool peer_addr(struct MHD_Connection *conn, struct lc_addr *out)
  * listener, still inside the route's call, sends it itself. */
 static void later_done(struct reply_waiter *w, struct reply *r)
 {
-    struct https_request *req = (struct https_request *)((char *)w - offsetof(struct https_request, waiter));
+    struct https_request *req =
+        (struct https_request *)((char *)w - offsetof(struct https_request, waiter));
+    struct MHD_Connection *conn = req->conn;
     bool resume;
     pthread_mutex_lock(&req->srv->later_lock);
     req->later = *r;
@@ -310,10 +312,10 @@ static void later_done(struct reply_waiter *w, struct reply *r)
     req->later_ready = true;
     resume = req->suspended;
     pthread_mutex_unlock(&req->srv->later_lock);
-    /* Outside the lock: the listener takes later_lock while libmicrohttpd's
-     * own locks may be held, never the other way round. */
+    /* A suspended connection (and so |req|) lives until it is resumed:
+     * libmicrohttpd neither times it out nor closes it meanwhile. */
     if (resume)
-        MHD_resume_connection(req->conn);
+        MHD_resume_connection(conn);
 }
 
 /* send_later sends the stored deferred reply. */
