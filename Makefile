@@ -31,7 +31,10 @@ endif
 LC_CPPFLAGS := -I. -Isrc -include config.h -D_GNU_SOURCE $(CPPFLAGS)
 LC_CFLAGS := -std=c11 $(WARN) $(SAN) $(CFLAGS)
 LC_LDFLAGS := $(SAN) $(LDFLAGS)
-DEP_CFLAGS := $(OPENSSL_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(JOSE_CFLAGS)
+DEP_CFLAGS := $(OPENSSL_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(JOSE_CFLAGS) \
+              $(QRENCODE_CFLAGS)
+# libcurl: only src/cli/client.c includes it.
+DEP_CFLAGS += $(CURL_CFLAGS)
 
 LIB := liblancert.a
 

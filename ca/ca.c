@@ -405,7 +405,9 @@ static int add_ca_extensions(X509 *x, X509 *issuer, const struct ca_constraints 
     int rc = LC_E_CRYPTO;
     if (!bc || !ku || !nc)
         goto out;
-    bc->ca = 1;
+    /* DER's TRUE is 0xff; OpenSSL writes this int's low byte as it is, and a
+     * 0x01 makes Chrome's strict parser drop the root as if not installed. */
+    bc->ca = 0xff;
     /* pathlen 0: this root signs leaves only, never another CA. */
     if (is_root && (!(bc->pathlen = ASN1_INTEGER_new()) || !ASN1_INTEGER_set(bc->pathlen, 0)))
         goto out;

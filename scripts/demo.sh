@@ -39,6 +39,7 @@ lancert demo gateway
 Open in a browser:
   http://127.0.0.1:8080/            the landing page: fingerprint and install steps
   https://127.0.0.1:8443/healthz    the HTTPS listener (trust $state/ca.pem first)
+  https://127.0.0.1:8443/ui/        the admin web UI: log in with $state/admin.token
 
 Try:
   curl -si -H 'Host: 192.168.1.23' 'http://127.0.0.1:8080/admin?x=1' | grep -i location
@@ -58,8 +59,7 @@ Try:
   curl --cacert $state/ca.pem --resolve gateway.home.arpa:8443:127.0.0.1 \\
       -H "Authorization: Bearer \$(cat $state/admin.token)" https://gateway.home.arpa:8443/api/v1/certificates
 
-Not built yet: enrolment over the REST API, ACME, the web UI. Ctrl-C stops
-the gateway.
+Not built yet: ACME. Ctrl-C stops the gateway.
 
 MSG
 exec ./lancertd --foreground --config "$conf"

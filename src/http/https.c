@@ -180,7 +180,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct http
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
     MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Content-Security-Policy", security_csp);
+    MHD_add_response_header(resp, "Content-Security-Policy", r->csp ? r->csp : security_csp);
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (r->allow[0])

@@ -81,7 +81,8 @@ int page_render(char **out, size_t *out_len, const char *template, size_t templa
             return lc_fail(err, LC_E_INTERNAL, "template: unknown placeholder {{%.*s}}",
                            (int)(name.len > 40 ? 40 : name.len), name.p);
         }
-        if (!put_escaped(&b, vars[i].value))
+        if (!(vars[i].raw ? buf_put(&b, vars[i].value, strlen(vars[i].value))
+                          : put_escaped(&b, vars[i].value)))
             goto nomem;
     }
     if (!b.p && !buf_put(&b, "", 0))

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "http/page.h"
+#include "http/qr.h"
 #include "http/redirect.h"
 #include "web/assets.h"
 
@@ -241,22 +242,66 @@ static int render_mobileconfig(struct plain_content *c, const char *allow, struc
     profile_uuid(uuid_cert, c->pub->fingerprint, 0);
     profile_uuid(uuid_profile, c->pub->fingerprint, 32);
     const struct page_var vars[] = {
-        {"der_base64", c->pub->root_der_b64},
-        {"zone", c->pub->constraints.zone},
-        {"allow", allow},
-        {"fingerprint", c->pub->fingerprint},
-        {"uuid_cert", uuid_cert},
-        {"uuid_profile", uuid_profile},
+        {"der_base64", c->pub->root_der_b64, false},
+        {"zone", c->pub->constraints.zone, false},
+        {"allow", allow, false},
+        {"fingerprint", c->pub->fingerprint, false},
+        {"uuid_cert", uuid_cert, false},
+        {"uuid_profile", uuid_profile, false},
     };
     return page_render(&c->mobileconfig, &c->mobileconfig_len, (const char *)web_mobileconfig_xml,
                        web_mobileconfig_xml_len, vars, sizeof(vars) / sizeof(vars[0]), err);
+}
+
+/* fingerprint_markup splits the fingerprint into groups of eight bytes, one
+ * <span> each, so a narrow screen wraps it between groups and never inside
+ * one. Only hex digits and colons pass: the value goes in unescaped. */
+static void fingerprint_markup(char *out, size_t out_len, const char *fingerprint)
+{
+    size_t o = 0, n = 0;
+    const char *open = "<span>", *close = "</span>";
+    out[0] = '\0';
+    for (const char *p = fingerprint; *p && o + 16 < out_len; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'F') || *p == ':'))
+            continue;
+        if (n % 24 == 0)
+            o += (size_t)snprintf(out + o, out_len - o, "%s", open);
+        out[o++] = *p;
+        if (++n % 24 == 0)
+            o += (size_t)snprintf(out + o, out_len - o, "%s", close);
+    }
+    if (n % 24 != 0 && o + 8 < out_len)
+        o += (size_t)snprintf(out + o, out_len - o, "%s", close);
+    out[o] = '\0';
+}
+
+/* download_url writes the root's download link for the QR code. It names
+ * the gateway by address, not by name: a phone that has never used
+ * lancertd's DNS can still reach it. */
+static void download_url(char *out, size_t out_len, const struct lc_conf *conf,
+                         const char *gateway)
+{
+    char host[LC_NAME_MAX + 3], port[8] = "";
+    if (conf->n_gateway_addrs > 0) {
+        char a[LC_ADDR_STRLEN];
+        addr_format(a, &conf->gateway_addrs[0]);
+        snprintf(host, sizeof(host), conf->gateway_addrs[0].family == LC_AF_INET6 ? "[%s]" : "%s",
+                 a);
+    } else {
+        snprintf(host, sizeof(host), "%s", gateway);
+    }
+    if (conf->http_listen.n_items > 0 && conf->http_listen.items[0].port != 80)
+        snprintf(port, sizeof(port), ":%u", (unsigned)conf->http_listen.items[0].port);
+    snprintf(out, out_len, "http://%s%s/ca.crt", host, port);
 }
 
 int http_plain_publish(struct http_plain *srv, const struct lc_conf *conf,
                        struct ca_publication *pub, struct lc_err *err)
 {
     struct plain_content *c = calloc(1, sizeof(*c)), *old;
-    char allow[512], gateway[LC_NAME_MAX + 1];
+    char allow[512], gateway[LC_NAME_MAX + 1], url[LC_NAME_MAX + 32], fp_html[256];
+    char *qr = NULL;
+    size_t qr_len;
     int rc;
     if (!c) {
         publication_free(pub);
@@ -267,14 +312,25 @@ int http_plain_publish(struct http_plain *srv, const struct lc_conf *conf,
     /* The page promises what the certificate enforces: its constraints. */
     prefix_set_format(allow, sizeof(allow), &pub->constraints.allow);
     conf_gateway_fqdn(gateway, conf);
+    download_url(url, sizeof(url), conf, gateway);
+    fingerprint_markup(fp_html, sizeof(fp_html), pub->fingerprint);
+    rc = qr_svg(&qr, &qr_len, url, "QR code of the root certificate's download link", err);
+    if (rc != LC_OK) {
+        content_free(c);
+        return rc;
+    }
     const struct page_var vars[] = {
-        {"zone", pub->constraints.zone},
-        {"allow", allow},
-        {"gateway", gateway},
-        {"fingerprint", pub->fingerprint},
+        {"zone", pub->constraints.zone, false},
+        {"allow", allow, false},
+        {"gateway", gateway, false},
+        {"fingerprint", pub->fingerprint, false},
+        {"fingerprint_groups", fp_html, true},
+        {"download_url", url, false},
+        {"qr_svg", qr, true},
     };
     rc = page_render(&c->landing, &c->landing_len, (const char *)web_landing_html,
                      web_landing_html_len, vars, sizeof(vars) / sizeof(vars[0]), err);
+    free(qr);
     if (rc == LC_OK)
         rc = render_mobileconfig(c, allow, err);
     if (rc != LC_OK) {

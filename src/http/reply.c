@@ -65,6 +65,22 @@ void reply_text(struct reply *r, unsigned status, const char *text)
     r->body_len = strlen(copy);
 }
 
+void reply_bytes(struct reply *r, unsigned status, const char *type, const void *body, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        set_fallback(r);
+        return;
+    }
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    free(r->body);
+    r->status = status;
+    r->type = type;
+    r->body = copy;
+    r->body_len = len;
+}
+
 void reply_cleanup(struct reply *r)
 {
     free(r->body);

@@ -14,6 +14,7 @@ struct reply {
     size_t body_len;
     char allow[48]; /* for 405: the methods the path takes, "GET, HEAD" */
     const char *www_authenticate; /* for 401: a static challenge, or NULL */
+    const char *csp; /* a static Content-Security-Policy, or NULL for the strict default */
     bool deferred; /* no answer yet: it comes through the request's waiter */
 };
 
@@ -44,6 +45,11 @@ void reply_problem_typed(struct reply *r, unsigned status, const char *type, con
 
 /* reply_text sets |r| to |status| with a copy of the plain text |text|. */
 void reply_text(struct reply *r, unsigned status, const char *text);
+
+/* reply_bytes sets |r| to |status| with a copy of |len| bytes of |body| of
+ * content type |type| (a static string). Falls back to a 500 problem when
+ * out of memory. */
+void reply_bytes(struct reply *r, unsigned status, const char *type, const void *body, size_t len);
 
 /* reply_cleanup frees |r|'s body; safe on a zeroed struct. */
 void reply_cleanup(struct reply *r);

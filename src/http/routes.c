@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/metrics.h"
+#include "http/ui.h"
 
 struct route {
     const char *path;
@@ -68,6 +69,10 @@ static const struct route routes[] = {
     {"/api/v1/renew", "POST", http_renew_post},
     {"/api/v1/names/*", "PUT", http_names_put},
     {"/nic/update", "GET", http_dyndns_update},
+    {"/api/v1/qr", "POST", http_ui_qr},
+    {"/ui/", "GET", http_ui_file},
+    {"/ui/app.css", "GET", http_ui_file},
+    {"/ui/app.js", "GET", http_ui_file},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,8 +216,30 @@ static const char *const stmt_sql[ST_COUNT_] = {
 
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *stmt[ST_COUNT_];
+    sqlite3_stmt *stmt[ST_COUNT_]; /* prepared on first use: see stmt_get */
 };
+
+/* stmt_get returns statement |id|, preparing it on first use. A handle
+ * prepares only what its owner runs: each prepared statement costs some
+ * 3.5 KiB, and the daemon keeps several handles (one per service) that each
+ * run a handful of the ~50. NULL when preparing fails; SQLite's bind, step,
+ * column and reset calls take NULL as misuse and the caller reports the
+ * step's failure, with the prepare error still in sqlite3_errmsg. */
+static sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id)
+{
+    if (!s->stmt[id] && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                           &s->stmt[id], NULL) != SQLITE_OK)
+        s->stmt[id] = NULL;
+    return s->stmt[id];
+}
+
+/* clear_bindings is sqlite3_clear_bindings that takes NULL, as the other
+ * calls do (SQLite checks NULL there only with SQLITE_ENABLE_API_ARMOR). */
+static void clear_bindings(sqlite3_stmt *st)
+{
+    if (st)
+        sqlite3_clear_bindings(st);
+}
 
 static int fail_db(struct store *s, struct lc_err *err, const char *what)
 {
@@ -226,10 +249,10 @@ static int fail_db(struct store *s, struct lc_err *err, const char *what)
 /* run_stmt steps a statement that returns no rows, then resets it. */
 static int run_stmt(struct store *s, enum stmt_id id, struct lc_err *err, const char *what)
 {
-    sqlite3_stmt *st = s->stmt[id];
+    sqlite3_stmt *st = stmt_get(s, id);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (rc != SQLITE_DONE)
         return fail_db(s, err, what);
     return LC_OK;
@@ -280,6 +303,17 @@ fail:
     return rc;
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* sqlite_setup runs once, before SQLite initialises. SQLite otherwise
+ * mallocs 20 pages (~80 KiB) up front for every handle's page cache, and
+ * lancertd keeps a handle per service: pages come one at a time as they are
+ * used instead. A library that initialised SQLite first makes this a no-op. */
+static void sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
+}
+
 int store_open(struct store **out, const char *dir, struct lc_err *err)
 {
     char path[PATH_MAX];
@@ -288,6 +322,7 @@ int store_open(struct store **out, const char *dir, struct lc_err *err)
 
     if (!s)
         return lc_fail(err, LC_E_NOMEM, "out of memory opening the store");
+    pthread_once(&sqlite_once, sqlite_setup);
     snprintf(path, sizeof(path), "%s/" STORE_DB_NAME, dir);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                           SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -305,17 +340,20 @@ int store_open(struct store **out, const char *dir, struct lc_err *err)
         goto fail;
     if ((rc = migrate(s, err)) != LC_OK)
         goto fail;
-    for (int i = 0; i < ST_COUNT_; i++)
-        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
-                               NULL) != SQLITE_OK) {
-            rc = fail_db(s, err, "preparing a statement");
-            goto fail;
-        }
     *out = s;
     return LC_OK;
 fail:
     store_free(s);
     return rc;
+}
+
+int store_prepare_all(struct store *s, struct lc_err *err)
+{
+    for (int i = 0; i < ST_COUNT_; i++)
+        if (!stmt_get(s, (enum stmt_id)i))
+            return lc_fail(err, LC_E_STORE, "preparing statement %d (%.40s...): %s", i,
+                           stmt_sql[i], sqlite3_errmsg(s->db));
+    return LC_OK;
 }
 
 void store_free(struct store *s)
@@ -370,20 +408,20 @@ void store_rollback_to(struct store *s)
 int store_device_for_key(struct store *s, int64_t *out_id, const uint8_t key_id[STORE_KEY_ID_LEN],
                          bool create, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICE_BY_KEY];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_BY_KEY);
     sqlite3_bind_blob(st, 1, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *out_id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (rc == SQLITE_ROW)
         return LC_OK;
     if (rc != SQLITE_DONE)
         return fail_db(s, err, "looking up a device");
     if (!create)
         return lc_fail(err, LC_E_NOTFOUND, "no device has this key");
-    st = s->stmt[ST_DEVICE_ADD];
+    st = stmt_get(s, ST_DEVICE_ADD);
     sqlite3_bind_blob(st, 1, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
     if ((rc = run_stmt(s, ST_DEVICE_ADD, err, "adding a device")) != LC_OK)
@@ -395,14 +433,14 @@ int store_device_for_key(struct store *s, int64_t *out_id, const uint8_t key_id[
 int store_name_claim(struct store *s, const char *name, int64_t device_id, bool is_hex,
                      struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_NAME_OWNER];
+    sqlite3_stmt *st = stmt_get(s, ST_NAME_OWNER);
     int64_t owner = 0;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         owner = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail_db(s, err, "looking up a name");
     if (rc == SQLITE_ROW && owner == device_id)
@@ -411,12 +449,12 @@ int store_name_claim(struct store *s, const char *name, int64_t device_id, bool 
         return lc_fail(err, LC_E_NAME_TAKEN, "%s is held by another device's key", name);
     if (rc == SQLITE_ROW) {
         /* A hex name follows whoever last proved control of its address. */
-        st = s->stmt[ST_NAME_MOVE];
+        st = stmt_get(s, ST_NAME_MOVE);
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, device_id);
         return run_stmt(s, ST_NAME_MOVE, err, "moving a hex name");
     }
-    st = s->stmt[ST_NAME_ADD];
+    st = stmt_get(s, ST_NAME_ADD);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, device_id);
     sqlite3_bind_int(st, 3, is_hex);
@@ -427,11 +465,11 @@ int store_name_claim(struct store *s, const char *name, int64_t device_id, bool 
 int store_serial_exists(struct store *s, bool *out, const uint8_t serial[STORE_SERIAL_LEN],
                         struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_SERIAL_EXISTS];
+    sqlite3_stmt *st = stmt_get(s, ST_SERIAL_EXISTS);
     sqlite3_bind_blob(st, 1, serial, STORE_SERIAL_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail_db(s, err, "looking up a serial");
     *out = rc == SQLITE_ROW;
@@ -441,7 +479,7 @@ int store_serial_exists(struct store *s, bool *out, const uint8_t serial[STORE_S
 int store_cert_put(struct store *s, const struct store_cert *c, const char *const *names,
                    size_t n_names, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_CERT_PUT];
+    sqlite3_stmt *st = stmt_get(s, ST_CERT_PUT);
     int rc;
     sqlite3_bind_blob(st, 1, c->serial, STORE_SERIAL_LEN, SQLITE_STATIC);
     if (c->device_id)
@@ -455,13 +493,13 @@ int store_cert_put(struct store *s, const struct store_cert *c, const char *cons
     /* Only the primary key means a used serial; a missing device is not. */
     int ext_rc = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (rc == SQLITE_CONSTRAINT && ext_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return lc_fail(err, LC_E_EXISTS, "serial already used");
     if (rc != SQLITE_DONE)
         return fail_db(s, err, "storing a certificate");
     for (size_t i = 0; i < n_names; i++) {
-        st = s->stmt[ST_CERT_NAME_PUT];
+        st = stmt_get(s, ST_CERT_NAME_PUT);
         sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, c->serial, STORE_SERIAL_LEN, SQLITE_STATIC);
         if ((rc = run_stmt(s, ST_CERT_NAME_PUT, err, "indexing a certificate's name")) != LC_OK)
@@ -489,7 +527,7 @@ static void row_to_cert(sqlite3_stmt *st, struct store_cert *c)
 int store_cert_get(struct store *s, struct store_cert *out, const uint8_t serial[STORE_SERIAL_LEN],
                    struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_CERT_GET];
+    sqlite3_stmt *st = stmt_get(s, ST_CERT_GET);
     struct store_cert c;
     int rc;
     sqlite3_bind_blob(st, 1, serial, STORE_SERIAL_LEN, SQLITE_STATIC);
@@ -511,14 +549,14 @@ int store_cert_get(struct store *s, struct store_cert *out, const uint8_t serial
         rc = fail_db(s, err, "reading a certificate");
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
 int store_cert_revoke(struct store *s, const uint8_t serial[STORE_SERIAL_LEN], int reason,
                       int64_t when, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_CERT_REVOKE];
+    sqlite3_stmt *st = stmt_get(s, ST_CERT_REVOKE);
     int rc;
     sqlite3_bind_blob(st, 1, serial, STORE_SERIAL_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, when);
@@ -539,7 +577,7 @@ int store_cert_each(struct store *s, enum store_cert_filter filter, const char *
         [STORE_CERTS_EXPIRING] = ST_CERTS_EXPIRING,
         [STORE_CERTS_REVOKED] = ST_CERTS_REVOKED,
     };
-    sqlite3_stmt *st = s->stmt[ids[filter]];
+    sqlite3_stmt *st = stmt_get(s, ids[filter]);
     int rc = LC_OK, step;
     if (filter == STORE_CERTS_BY_NAME)
         sqlite3_bind_text(st, 1, arg_name, -1, SQLITE_STATIC);
@@ -554,7 +592,7 @@ int store_cert_each(struct store *s, enum store_cert_filter filter, const char *
     if (rc == LC_OK && step != SQLITE_DONE)
         rc = fail_db(s, err, "listing certificates");
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
@@ -562,7 +600,7 @@ int store_cert_each(struct store *s, enum store_cert_filter filter, const char *
 
 int store_names_each(struct store *s, store_name_fn fn, void *ctx, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_NAMES_EACH];
+    sqlite3_stmt *st = stmt_get(s, ST_NAMES_EACH);
     char name[256] = "";
     uint8_t addrs[NAME_MAX_ADDRS][16];
     const uint8_t *ptrs[NAME_MAX_ADDRS];
@@ -599,21 +637,21 @@ int store_names_each(struct store *s, store_name_fn fn, void *ctx, struct lc_err
 int store_name_set_addrs(struct store *s, const char *name, const uint8_t *const *addrs,
                          const size_t *addr_lens, size_t n_addrs, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_NAME_EXISTS];
+    sqlite3_stmt *st = stmt_get(s, ST_NAME_EXISTS);
     int rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (rc == SQLITE_DONE)
         return lc_fail(err, LC_E_NOTFOUND, "no device holds %s", name);
     if (rc != SQLITE_ROW)
         return fail_db(s, err, "looking up a name");
-    sqlite3_bind_text(s->stmt[ST_NAME_ADDRS_CLEAR], 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt_get(s, ST_NAME_ADDRS_CLEAR), 1, name, -1, SQLITE_STATIC);
     if ((rc = run_stmt(s, ST_NAME_ADDRS_CLEAR, err, "clearing addresses")) != LC_OK)
         return rc;
     for (size_t i = 0; i < n_addrs; i++) {
-        st = s->stmt[ST_NAME_ADDR_ADD];
+        st = stmt_get(s, ST_NAME_ADDR_ADD);
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, addrs[i], (int)addr_lens[i], SQLITE_STATIC);
         if ((rc = run_stmt(s, ST_NAME_ADDR_ADD, err, "recording an address")) != LC_OK)
@@ -662,7 +700,7 @@ int store_integrity_check(struct store *s, struct lc_err *err)
 
 int store_name_get(struct store *s, struct store_name *out, const char *name, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_NAME_GET];
+    sqlite3_stmt *st = stmt_get(s, ST_NAME_GET);
     struct store_name n;
     int rc, step;
     memset(&n, 0, sizeof(n));
@@ -673,12 +711,12 @@ int store_name_get(struct store *s, struct store_name *out, const char *name, st
         n.is_hex = sqlite3_column_int(st, 1) != 0;
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (step == SQLITE_DONE)
         return lc_fail(err, LC_E_NOTFOUND, "no device holds %s", name);
     if (step != SQLITE_ROW)
         return fail_db(s, err, "looking up a name");
-    st = s->stmt[ST_NAME_ADDRS];
+    st = stmt_get(s, ST_NAME_ADDRS);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int alen = sqlite3_column_bytes(st, 0);
@@ -689,7 +727,7 @@ int store_name_get(struct store *s, struct store_name *out, const char *name, st
     }
     rc = step == SQLITE_DONE ? LC_OK : fail_db(s, err, "reading a name's addresses");
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (rc == LC_OK)
         *out = n;
     return rc;
@@ -737,7 +775,7 @@ static bool row_to_dns_key(sqlite3_stmt *st, struct store_dns_key *k)
 int store_dns_key_make(struct store *s, struct store_dns_key *out, const char *name,
                        const char *algorithm, int64_t device_id, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DNS_KEY_PUT];
+    sqlite3_stmt *st = stmt_get(s, ST_DNS_KEY_PUT);
     struct store_dns_key k;
     size_t secret_len = 0;
     int rc, step, ext;
@@ -775,7 +813,7 @@ int store_dns_key_make(struct store *s, struct store_dns_key *out, const char *n
     step = sqlite3_step(st);
     ext = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_PRIMARYKEY)
         rc = lc_fail(err, LC_E_EXISTS, "a DNS key named %s exists already", k.name);
     else if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -796,7 +834,7 @@ out:
 int store_dns_key_get(struct store *s, struct store_dns_key *out, const char *name,
                       struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DNS_KEY_GET];
+    sqlite3_stmt *st = stmt_get(s, ST_DNS_KEY_GET);
     int rc, step;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
@@ -808,14 +846,14 @@ int store_dns_key_get(struct store *s, struct store_dns_key *out, const char *na
     else
         rc = fail_db(s, err, "reading a DNS key");
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
 int store_dns_key_delete(struct store *s, const char *name, struct lc_err *err)
 {
     int rc;
-    sqlite3_bind_text(s->stmt[ST_DNS_KEY_DELETE], 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt_get(s, ST_DNS_KEY_DELETE), 1, name, -1, SQLITE_STATIC);
     if ((rc = run_stmt(s, ST_DNS_KEY_DELETE, err, "deleting a DNS key")) != LC_OK)
         return rc;
     if (sqlite3_changes(s->db) == 0)
@@ -825,7 +863,7 @@ int store_dns_key_delete(struct store *s, const char *name, struct lc_err *err)
 
 int store_dns_keys_each(struct store *s, store_dns_key_fn fn, void *ctx, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DNS_KEYS_ALL];
+    sqlite3_stmt *st = stmt_get(s, ST_DNS_KEYS_ALL);
     int rc = LC_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_dns_key k;
@@ -844,7 +882,7 @@ int store_dns_keys_each(struct store *s, store_dns_key_fn fn, void *ctx, struct 
 
 int store_meta_get(struct store *s, char *out, size_t out_len, const char *key, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_META_GET];
+    sqlite3_stmt *st = stmt_get(s, ST_META_GET);
     int rc, step;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
@@ -863,13 +901,13 @@ int store_meta_get(struct store *s, char *out, size_t out_len, const char *key, 
         rc = fail_db(s, err, "reading a meta value");
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
 int store_meta_set(struct store *s, const char *key, const char *value, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_META_SET];
+    sqlite3_stmt *st = stmt_get(s, ST_META_SET);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     return run_stmt(s, ST_META_SET, err, "writing a meta value");
@@ -878,7 +916,7 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct l
 int store_cert_names_each(struct store *s, const uint8_t serial[STORE_SERIAL_LEN],
                           store_cert_name_fn fn, void *ctx, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_CERT_NAMES];
+    sqlite3_stmt *st = stmt_get(s, ST_CERT_NAMES);
     int rc = LC_OK, step;
     sqlite3_bind_blob(st, 1, serial, STORE_SERIAL_LEN, SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -889,7 +927,7 @@ int store_cert_names_each(struct store *s, const uint8_t serial[STORE_SERIAL_LEN
     if (rc == LC_OK && step != SQLITE_DONE)
         rc = fail_db(s, err, "listing a certificate's names");
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
@@ -922,7 +960,7 @@ static void row_to_device(sqlite3_stmt *st, struct store_device *d)
 static int device_read(struct store *s, struct store_device *out, enum stmt_id id,
                        struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[id];
+    sqlite3_stmt *st = stmt_get(s, id);
     int step = sqlite3_step(st), rc;
     if (step == SQLITE_ROW) {
         row_to_device(st, out);
@@ -933,27 +971,27 @@ static int device_read(struct store *s, struct store_device *out, enum stmt_id i
         rc = fail_db(s, err, "reading a device");
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
 int store_device_get(struct store *s, struct store_device *out, int64_t id, struct lc_err *err)
 {
-    sqlite3_bind_int64(s->stmt[ST_DEVICE_GET], 1, id);
+    sqlite3_bind_int64(stmt_get(s, ST_DEVICE_GET), 1, id);
     return device_read(s, out, ST_DEVICE_GET, err);
 }
 
 int store_device_by_key(struct store *s, struct store_device *out,
                         const uint8_t key_id[STORE_KEY_ID_LEN], struct lc_err *err)
 {
-    sqlite3_bind_blob(s->stmt[ST_DEVICE_BY_KEY_FULL], 1, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt_get(s, ST_DEVICE_BY_KEY_FULL), 1, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
     return device_read(s, out, ST_DEVICE_BY_KEY_FULL, err);
 }
 
 int store_device_add(struct store *s, int64_t *out_id, const uint8_t key_id[STORE_KEY_ID_LEN],
                      enum store_device_status status, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICE_INSERT];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_INSERT);
     int step, ext;
     sqlite3_bind_blob(st, 1, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, device_status_names[status], -1, SQLITE_STATIC);
@@ -961,7 +999,7 @@ int store_device_add(struct store *s, int64_t *out_id, const uint8_t key_id[STOR
     step = sqlite3_step(st);
     ext = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
         return lc_fail(err, LC_E_EXISTS, "a device has this key already");
     if (step != SQLITE_DONE)
@@ -973,7 +1011,7 @@ int store_device_add(struct store *s, int64_t *out_id, const uint8_t key_id[STOR
 int store_device_set_status(struct store *s, int64_t id, enum store_device_status status,
                             struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICE_SET_STATUS];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_SET_STATUS);
     int rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, device_status_names[status], -1, SQLITE_STATIC);
@@ -986,7 +1024,7 @@ int store_device_set_status(struct store *s, int64_t id, enum store_device_statu
 
 int store_devices_each(struct store *s, store_device_fn fn, void *ctx, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICES_ALL];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICES_ALL);
     int rc = LC_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_device d;
@@ -1003,7 +1041,7 @@ int store_devices_each(struct store *s, store_device_fn fn, void *ctx, struct lc
 int store_device_names_each(struct store *s, int64_t id, store_device_name_fn fn, void *ctx,
                             struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICE_NAMES];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_NAMES);
     int rc = LC_OK, step;
     sqlite3_bind_int64(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1014,14 +1052,14 @@ int store_device_names_each(struct store *s, int64_t id, store_device_name_fn fn
     if (rc == LC_OK && step != SQLITE_DONE)
         rc = fail_db(s, err, "listing a device's names");
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
 int store_device_certs_each(struct store *s, int64_t id, store_cert_fn fn, void *ctx,
                             struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICE_CERTS];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_CERTS);
     int rc = LC_OK, step;
     sqlite3_bind_int64(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1033,7 +1071,7 @@ int store_device_certs_each(struct store *s, int64_t id, store_cert_fn fn, void 
     if (rc == LC_OK && step != SQLITE_DONE)
         rc = fail_db(s, err, "listing a device's certificates");
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
@@ -1041,10 +1079,10 @@ int store_device_forget(struct store *s, int64_t id, struct lc_err *err)
 {
     int rc;
     /* Names take their addresses with them (ON DELETE CASCADE). */
-    sqlite3_bind_int64(s->stmt[ST_DEVICE_NAMES_DELETE], 1, id);
+    sqlite3_bind_int64(stmt_get(s, ST_DEVICE_NAMES_DELETE), 1, id);
     if ((rc = run_stmt(s, ST_DEVICE_NAMES_DELETE, err, "deleting a device's names")) != LC_OK)
         return rc;
-    sqlite3_bind_int64(s->stmt[ST_DEVICE_KEYS_DELETE], 1, id);
+    sqlite3_bind_int64(stmt_get(s, ST_DEVICE_KEYS_DELETE), 1, id);
     if ((rc = run_stmt(s, ST_DEVICE_KEYS_DELETE, err, "deleting a device's DNS keys")) != LC_OK)
         return rc;
     return store_device_set_status(s, id, STORE_DEVICE_REVOKED, err);
@@ -1052,7 +1090,7 @@ int store_device_forget(struct store *s, int64_t id, struct lc_err *err)
 
 int store_enrollment_put(struct store *s, const struct store_enrollment *e, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_ENROLLMENT_PUT];
+    sqlite3_stmt *st = stmt_get(s, ST_ENROLLMENT_PUT);
     if (e->peer_len != 4 && e->peer_len != 16)
         return lc_fail(err, LC_E_INTERNAL, "an enrolment's address is 4 or 16 bytes");
     sqlite3_bind_int64(st, 1, e->device_id);
@@ -1067,7 +1105,7 @@ int store_enrollment_put(struct store *s, const struct store_enrollment *e, stru
 int store_enrollment_get(struct store *s, struct store_enrollment *out, int64_t device_id,
                          struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_ENROLLMENT_GET];
+    sqlite3_stmt *st = stmt_get(s, ST_ENROLLMENT_GET);
     struct store_enrollment e;
     int step, rc;
     memset(&e, 0, sizeof(e));
@@ -1103,7 +1141,7 @@ int store_enrollment_get(struct store *s, struct store_enrollment *out, int64_t 
         rc = fail_db(s, err, "reading an enrolment");
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
@@ -1116,14 +1154,14 @@ void store_enrollment_cleanup(struct store_enrollment *e)
 
 int store_enrollment_key_fetched(struct store *s, int64_t device_id, struct lc_err *err)
 {
-    sqlite3_bind_int64(s->stmt[ST_ENROLLMENT_KEY_FETCHED], 1, device_id);
+    sqlite3_bind_int64(stmt_get(s, ST_ENROLLMENT_KEY_FETCHED), 1, device_id);
     return run_stmt(s, ST_ENROLLMENT_KEY_FETCHED, err, "marking an update key fetched");
 }
 
 int store_token_put(struct store *s, int64_t *out_id, const struct store_token *t,
                     struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_TOKEN_PUT];
+    sqlite3_stmt *st = stmt_get(s, ST_TOKEN_PUT);
     int rc;
     sqlite3_bind_blob(st, 1, t->hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, t->names, -1, SQLITE_STATIC);
@@ -1138,7 +1176,7 @@ int store_token_put(struct store *s, int64_t *out_id, const struct store_token *
 int store_token_find(struct store *s, struct store_token *out,
                      const uint8_t hash[STORE_TOKEN_HASH_LEN], struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_TOKEN_FIND];
+    sqlite3_stmt *st = stmt_get(s, ST_TOKEN_FIND);
     struct store_token t;
     int step, rc;
     memset(&t, 0, sizeof(t));
@@ -1169,13 +1207,13 @@ int store_token_find(struct store *s, struct store_token *out,
         rc = fail_db(s, err, "looking up a token");
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
 int store_token_use(struct store *s, int64_t id, int64_t when, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_TOKEN_USE];
+    sqlite3_stmt *st = stmt_get(s, ST_TOKEN_USE);
     int rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, when);
@@ -1191,7 +1229,7 @@ int store_token_use(struct store *s, int64_t id, int64_t when, struct lc_err *er
 int store_device_status(struct store *s, char out[STORE_STATUS_MAX], int64_t device_id,
                         struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICE_STATUS];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_STATUS);
     int rc, step;
     sqlite3_bind_int64(st, 1, device_id);
     step = sqlite3_step(st);
@@ -1205,21 +1243,21 @@ int store_device_status(struct store *s, char out[STORE_STATUS_MAX], int64_t dev
         rc = fail_db(s, err, "reading a device");
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     return rc;
 }
 
 int store_device_set_key(struct store *s, int64_t device_id, const uint8_t key_id[STORE_KEY_ID_LEN],
                          struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_DEVICE_SET_KEY];
+    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_SET_KEY);
     int step, ext;
     sqlite3_bind_int64(st, 1, device_id);
     sqlite3_bind_blob(st, 2, key_id, STORE_KEY_ID_LEN, SQLITE_STATIC);
     step = sqlite3_step(st);
     ext = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
         return lc_fail(err, LC_E_EXISTS, "this key belongs to another device");
     if (step != SQLITE_DONE)
@@ -1232,18 +1270,18 @@ int store_device_set_key(struct store *s, int64_t device_id, const uint8_t key_i
 int store_jws_seen_add(struct store *s, const uint8_t id[STORE_JWS_ID_LEN], int64_t expires,
                        int64_t now, struct lc_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_JWS_SEEN_PRUNE];
+    sqlite3_stmt *st = stmt_get(s, ST_JWS_SEEN_PRUNE);
     int rc, step, ext;
     sqlite3_bind_int64(st, 1, now);
     if ((rc = run_stmt(s, ST_JWS_SEEN_PRUNE, err, "forgetting expired requests")) != LC_OK)
         return rc;
-    st = s->stmt[ST_JWS_SEEN_ADD];
+    st = stmt_get(s, ST_JWS_SEEN_ADD);
     sqlite3_bind_blob(st, 1, id, STORE_JWS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, expires);
     step = sqlite3_step(st);
     ext = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    clear_bindings(st);
     if (step == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_PRIMARYKEY)
         return lc_fail(err, LC_E_EXISTS, "this signed request was already used");
     if (step != SQLITE_DONE)

@@ -31,6 +31,11 @@ struct store_cert {
  * timeout and foreign keys. The caller frees the result with store_free. */
 int store_open(struct store **out, const char *dir, struct lc_err *err);
 
+/* store_prepare_all prepares every statement now (they are otherwise
+ * prepared on first use), so a test sees at once that each one compiles
+ * against the schema. */
+int store_prepare_all(struct store *s, struct lc_err *err);
+
 /* store_free closes |s|; NULL is fine. */
 void store_free(struct store *s);
 

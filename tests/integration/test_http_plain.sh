@@ -39,6 +39,9 @@ fp=$(openssl x509 -in "$S/ca.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
 expect_match "landing page shows the root fingerprint" "$page" "$fp"
 expect_match "landing page names the zone" "$page" "home.arpa"
 expect_match "landing page links the root" "$page" 'href="/ca.crt"'
+expect_match "landing page draws a QR code as inline SVG" "$page" '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 [0-9]+ [0-9]+"'
+expect_match "the QR code's link names the gateway by address and port" "$page" \
+    "href=\"http://127.0.0.1:$HTTP_PORT/ca.crt\""
 curl -s -D "$T/h" -o /dev/null "$U/"
 expect_match "CSP on the landing page" "$(cat "$T/h")" "Content-Security-Policy: default-src 'none'"
 expect_match "nosniff" "$(cat "$T/h")" "X-Content-Type-Options: nosniff"

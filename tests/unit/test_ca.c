@@ -299,6 +299,13 @@ START_TEST(test_root_profile)
     ck_assert(bc->ca);
     BASIC_CONSTRAINTS_free(bc);
     ck_assert_int_eq(X509_check_ca(root), 1);
+    /* ...encoded in DER: TRUE is 0xff. OpenSSL reads 0x01 too, but Chrome's
+     * parser rejects the whole root (test_browser.sh found it). */
+    const ASN1_OCTET_STRING *bc_der =
+        X509_EXTENSION_get_data(X509_get_ext(root, X509_get_ext_by_NID(root, NID_basic_constraints, -1)));
+    static const unsigned char bc_want[] = {0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x00};
+    ck_assert_int_eq(ASN1_STRING_length(bc_der), (int)sizeof(bc_want));
+    ck_assert_mem_eq(ASN1_STRING_get0_data(bc_der), bc_want, sizeof(bc_want));
 
     /* keyUsage: critical, exactly keyCertSign and cRLSign. */
     ck_assert_int_eq(ext_critical(root, NID_key_usage), 1);

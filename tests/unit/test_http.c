@@ -9,6 +9,7 @@
 #include "http/page.h"
 #include "http/redirect.h"
 #include "http/routes.h"
+#include "http/ui.h"
 
 #include <jansson.h>
 
@@ -136,7 +137,7 @@ START_TEST(test_page_render)
     struct lc_err err;
     char *out = NULL;
     size_t len = 0;
-    const struct page_var vars[] = {{"a", "<b>&\"'"}, {"zone", "home.arpa"}};
+    const struct page_var vars[] = {{"a", "<b>&\"'", false}, {"zone", "home.arpa", false}};
     const char tpl[] = "x{{a}}y {{zone}} {not} {{zone}}";
     ck_assert_int_eq(page_render(&out, &len, tpl, strlen(tpl), vars, 2, &err), LC_OK);
     ck_assert_str_eq(out, "x&lt;b&gt;&amp;&quot;&#39;y home.arpa {not} home.arpa");
@@ -148,6 +149,12 @@ START_TEST(test_page_render)
     TH_FAILS(page_render(&out, &len, unclosed, strlen(unclosed), vars, 2, &err), LC_E_INTERNAL, err);
     ck_assert_int_eq(page_render(&out, &len, "", 0, vars, 2, &err), LC_OK);
     ck_assert_str_eq(out, "");
+    free(out);
+    /* Only a variable marked raw (markup lancertd made) goes in unescaped. */
+    const struct page_var raw[] = {{"svg", "<svg a=\"1\"/>", true}, {"t", "<svg/>", false}};
+    const char tpl2[] = "{{svg}}|{{t}}";
+    ck_assert_int_eq(page_render(&out, &len, tpl2, strlen(tpl2), raw, 2, &err), LC_OK);
+    ck_assert_str_eq(out, "<svg a=\"1\"/>|&lt;svg/&gt;");
     free(out);
 }
 END_TEST
@@ -195,6 +202,52 @@ static json_t *dispatch(struct reply *r, const char *method, const char *path)
     ck_assert_ptr_nonnull(j);
     return j;
 }
+
+/* The web UI's files carry their own CSP; the QR endpoint is the admin's. */
+START_TEST(test_ui_routes)
+{
+    static const struct http_services svc;
+    static const char *const files[][2] = {
+        {"/ui/", "text/html; charset=utf-8"},
+        {"/ui/app.css", "text/css; charset=utf-8"},
+        {"/ui/app.js", "text/javascript; charset=utf-8"},
+    };
+    struct reply r;
+    for (size_t i = 0; i < 3; i++) {
+        const struct route_request req = {.method = "GET", .path = files[i][0], .svc = &svc};
+        route_dispatch(&r, &req);
+        ck_assert_uint_eq(r.status, 200);
+        ck_assert_str_eq(r.type, files[i][1]);
+        ck_assert_ptr_eq(r.csp, http_ui_csp);
+        ck_assert_uint_gt(r.body_len, 100);
+        ck_assert_uint_eq(r.body_len, strlen(r.body));
+        reply_cleanup(&r);
+    }
+    /* Nothing else under /ui/, and the strict CSP everywhere else. */
+    json_t *j = dispatch(&r, "GET", "/ui/../ca.key");
+    ck_assert_uint_eq(r.status, 404);
+    ck_assert_ptr_null(r.csp);
+    json_decref(j);
+    reply_cleanup(&r);
+    j = dispatch(&r, "GET", "/healthz");
+    ck_assert_ptr_null(r.csp);
+    json_decref(j);
+    reply_cleanup(&r);
+    /* The page loads only its own script and style sheet. */
+    const struct route_request page = {.method = "GET", .path = "/ui/", .svc = &svc};
+    route_dispatch(&r, &page);
+    ck_assert_ptr_null(strstr(r.body, "http://"));
+    ck_assert_ptr_null(strstr(r.body, "<script>"));
+    ck_assert_ptr_null(strstr(r.body, "style=\""));
+    reply_cleanup(&r);
+    /* Without an admin API the QR endpoint refuses before reading a body. */
+    const struct route_request qr = {.method = "POST", .path = "/api/v1/qr", .body = (const uint8_t *)"{",
+                                      .body_len = 1, .svc = &svc};
+    route_dispatch(&r, &qr);
+    ck_assert_uint_eq(r.status, 503);
+    reply_cleanup(&r);
+}
+END_TEST
 
 START_TEST(test_routes)
 {
@@ -269,6 +322,7 @@ static Suite *http_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_host_owner);
     tcase_add_test(tc, test_routes);
+    tcase_add_test(tc, test_ui_routes);
     suite_add_tcase(s, tc);
     tc = tcase_create("page");
     tcase_add_test(tc, test_page_render);

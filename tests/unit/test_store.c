@@ -121,9 +121,12 @@ START_TEST(test_open_creates_schema)
     char text[128], path[PATH_MAX];
     struct stat st;
     struct store *s = open_store();
+    struct lc_err err = {LC_OK, ""};
     th_path(path, dir, STORE_DB_NAME);
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_ge(store_schema_version(s), 1);
+    /* Statements are prepared on first use: every one compiles. */
+    TH_OK(store_prepare_all(s, &err), err);
     db_text(text, sizeof(text), "PRAGMA user_version");
     ck_assert_int_eq(atoi(text), store_schema_version(s));
     /* WAL is a property of the file, visible from any connection. */
