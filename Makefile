@@ -33,6 +33,8 @@ LC_CFLAGS := -std=c11 $(WARN) $(SAN) $(CFLAGS)
 LC_LDFLAGS := $(SAN) $(LDFLAGS)
 DEP_CFLAGS := $(OPENSSL_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(JOSE_CFLAGS) \
               $(QRENCODE_CFLAGS)
+# libcurl: only src/cli/client.c includes it.
+DEP_CFLAGS += $(CURL_CFLAGS)
 
 LIB := liblancert.a
 

@@ -102,6 +102,9 @@ dns_listen = 127.0.0.1:$port
 http_listen = 127.0.0.1:$((port + 1))
 https_listen = 127.0.0.1:$((port + 2))
 EOF
+    # A binary the linker just wrote still has dirty page-cache pages, which
+    # smaps counts as Private_Dirty of every process that maps them: flush.
+    sync
     $pin ./lancertd --config "$tmp/lancert.conf" --foreground 2>"$out/lancertd.log" &
     daemon_pid=$!
     i=0

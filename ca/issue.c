@@ -92,7 +92,8 @@ static int device_take_key(struct store *s, int64_t device_id, const uint8_t key
 static int issue_checked(struct issuer *is, struct issue_result *out, const struct issue_request *req,
                          struct lc_err *err)
 {
-    struct csr csr;
+    struct csr own;
+    const struct csr *csr_p = req->parsed;
     const char *csr_names[CSR_MAX_NAMES];
     const char *const *names = req->names;
     const struct lc_addr *ips = req->ips;
@@ -100,21 +101,25 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     unsigned char *der = NULL;
     int der_len, rc;
 
-    memset(&csr, 0, sizeof(csr));
-    if ((rc = csr_parse(&csr, req->csr, req->csr_len, err)) != LC_OK)
-        return rc;
-    if (req->device_id && csr.no_sans) {
+    memset(&own, 0, sizeof(own));
+    if (!csr_p) {
+        if ((rc = csr_parse(&own, req->csr, req->csr_len, err)) != LC_OK)
+            return rc;
+        csr_p = &own;
+    }
+    const struct csr *const csr = csr_p; /* |own| alone is cleaned up */
+    if (req->device_id && csr->no_sans) {
         names = req->renew_names;
         n_names = req->n_renew_names;
         ips = NULL;
         n_ips = 0;
     } else if (n_names + n_ips == 0) {
-        for (size_t i = 0; i < csr.n_names; i++)
-            csr_names[i] = csr.names[i];
+        for (size_t i = 0; i < csr->n_names; i++)
+            csr_names[i] = csr->names[i];
         names = csr_names;
-        n_names = csr.n_names;
-        ips = csr.ips;
-        n_ips = csr.n_ips;
+        n_names = csr->n_names;
+        ips = csr->ips;
+        n_ips = csr->n_ips;
     }
     if ((rc = policy_check(&is->policy, &out->names, names, n_names, ips, n_ips, err)) != LC_OK)
         goto out;
@@ -125,10 +130,10 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
         out->device_id = 0;
     } else if (req->device_id) {
         if ((rc = renewal_fits(&out->names, req, err)) != LC_OK ||
-            (rc = device_take_key(is->store, req->device_id, csr.key_id, err)) != LC_OK)
+            (rc = device_take_key(is->store, req->device_id, csr->key_id, err)) != LC_OK)
             goto out;
         out->device_id = req->device_id;
-    } else if ((rc = store_device_for_key(is->store, &out->device_id, csr.key_id, true, err)) !=
+    } else if ((rc = store_device_for_key(is->store, &out->device_id, csr->key_id, true, err)) !=
                LC_OK) {
         goto out;
     }
@@ -147,7 +152,7 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     /* A short life (the gateway's, in tests) is back-dated by a tenth of it at most. */
     int64_t skew = lifetime / 10 < NOT_BEFORE_SKEW ? lifetime / 10 : NOT_BEFORE_SKEW;
     struct ca_leaf leaf = {
-        .pubkey = csr.pubkey,
+        .pubkey = csr->pubkey,
         .names = san,
         .n_names = out->names.n_names,
         .ips = out->names.ips,
@@ -176,7 +181,7 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     rc = store_cert_put(is->store, &row, san, out->names.n_names, err);
 out:
     OPENSSL_free(der);
-    csr_cleanup(&csr);
+    csr_cleanup(&own);
     return rc;
 }
 

@@ -533,6 +533,7 @@ out:
     }
     dns_server_stop(st.dns);
     dns_updater_free(st.updater);
+    http_enroll_quiesce(st.enroll); /* resumes the connections it holds */
     http_https_stop(st.https);
     http_admin_free(st.admin);
     http_renew_free(st.renew);

@@ -71,9 +71,48 @@ int cli_print_json(json_t *j, struct lc_err *err);
 int cli_dispatch(struct cli *cli, const char *group, const struct cli_verb *verbs, size_t n_verbs,
                  int argc, char **argv, struct lc_err *err);
 
+/* The admin verbs that talk to lancertd's admin API (devices, token create)
+ * share these options. */
+enum { OPT_SERVER = 0x200, OPT_CA, OPT_TOKEN_FILE, OPT_ADMIN_VERB_BASE };
+
+#define CLI_ADMIN_LONGOPTS                                       \
+    {"server", required_argument, NULL, OPT_SERVER},             \
+    {"ca", required_argument, NULL, OPT_CA},                     \
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE}
+
+#define CLI_ADMIN_HELP                                                                   \
+    "  --server URL    the gateway (default https://<gateway_name>.<zone>:<port> from\n"  \
+    "                  https_listen in the config)\n"                                    \
+    "  --ca FILE       the root to verify it with (default ca.pem in the state dir)\n"    \
+    "  --token-file FILE  the admin token (default admin.token in the state dir)\n"
+
+struct client;
+struct cli_admin {
+    const char *server, *ca_file, *token_file; /* from the options, or NULL */
+    struct client *client;
+    char base[512]; /* "https://host:port/api/v1" */
+};
+
+/* cli_admin_opt takes |opt| when it is one of CLI_ADMIN_LONGOPTS. */
+bool cli_admin_opt(struct cli_admin *a, int opt, const char *arg);
+
+/* cli_admin_open connects |a| to the gateway's admin API with the admin
+ * token; cli_admin_close releases it. */
+int cli_admin_open(struct cli *cli, struct cli_admin *a, struct lc_err *err);
+void cli_admin_close(struct cli_admin *a);
+
+/* cli_admin_call sends |method| to |a|'s base + |path| with |body| (NULL,
+ * or JSON stolen) and returns the answer's JSON object in *out when the
+ * status is |want|; any other status becomes an error naming |what|. */
+int cli_admin_call(struct cli_admin *a, json_t **out, const char *method, const char *path,
+                   json_t *body, long want, const char *what, struct lc_err *err);
+
 /* The top-level verbs, one file each. */
 int cli_ca(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_certs(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_devices(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_enroll(struct cli *cli, int argc, char **argv, struct lc_err *err);
+int cli_renew(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_dns(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_issue(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_name(struct cli *cli, int argc, char **argv, struct lc_err *err);

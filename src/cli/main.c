@@ -9,11 +9,14 @@
 static const struct cli_verb verbs[] = {
     {"ca", cli_ca, "the certificate authority: init, show, export, csr, import"},
     {"certs", cli_certs, "certificates in the store: certs list, revoke"},
+    {"devices", cli_devices, "devices the gateway knows: list, show, approve, revoke"},
     {"dns", cli_dns, "TSIG keys for DNS UPDATE: dns key create, list, delete"},
+    {"enroll", cli_enroll, "get this device a certificate from the gateway"},
     {"issue", cli_issue, "issue a certificate for a CSR"},
     {"name", cli_name, "hex names: encode an address, decode a name"},
+    {"renew", cli_renew, "renew this device's certificate"},
     {"status", cli_status, "what the state directory holds"},
-    {"token", cli_token, "the admin token: token rotate-admin"},
+    {"token", cli_token, "tokens: token create (enrolment), rotate-admin"},
 };
 
 static void usage(FILE *out)

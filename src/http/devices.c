@@ -256,7 +256,8 @@ static void approve(struct http_enroll *e, struct reply *out, struct store_devic
         goto out;
     }
     /* The key goes out later, once, to the address that asked (GET enroll/{id}). */
-    if ((rc = enroll_issue_for(e, &issued, row.csr, row.csr_len, &peer, false, &err)) != LC_OK ||
+    if ((rc = enroll_issue_for(e, &issued, row.csr, row.csr_len, NULL, &peer, false, &err)) !=
+            LC_OK ||
         (rc = store_commit(e->store, &err)) != LC_OK) {
         store_rollback(e->store);
         enroll_refusal(out, rc, &err);
