@@ -22,6 +22,8 @@ void issuer_init(struct issuer *is, struct ca *ca, struct store *store, const st
     is->policy.zone = conf->zone;
     is->policy.allow = &conf->allow;
     is->policy.gateway_label = conf->gateway_name;
+    is->policy.gateway_addrs = conf->gateway_addrs;
+    is->policy.n_gateway_addrs = conf->n_gateway_addrs;
     is->leaf_days = conf->leaf_days;
     if (conf->http_listen.n_items > 0) {
         unsigned port = conf->http_listen.items[0].port;
@@ -52,13 +54,6 @@ static int fresh_serial(struct issuer *is, uint8_t serial[16], struct lc_err *er
             return LC_OK;
     }
     return lc_fail(err, LC_E_INTERNAL, "no unused serial after 4 draws");
-}
-
-static bool is_gateway_name(const struct policy *p, const char *name)
-{
-    struct name_info info;
-    name_classify(&info, name, p->zone, p->gateway_label);
-    return info.kind == NAME_GATEWAY;
 }
 
 /* renewal_fits refuses a name |names| has that |req|'s current certificate
@@ -128,7 +123,12 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     }
     if ((rc = policy_check(&is->policy, &out->names, names, n_names, ips, n_ips, err)) != LC_OK)
         goto out;
-    if (req->device_id) {
+    /* The gateway's own certificate (allow_gateway) is tied to no device and
+     * claims no name: its names are the gateway's by configuration, and each
+     * renewal brings a new key, which would otherwise be a new device. */
+    if (is->policy.allow_gateway) {
+        out->device_id = 0;
+    } else if (req->device_id) {
         if ((rc = renewal_fits(&out->names, req, err)) != LC_OK ||
             (rc = device_take_key(is->store, req->device_id, csr->key_id, err)) != LC_OK)
             goto out;
@@ -137,15 +137,10 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
                LC_OK) {
         goto out;
     }
-    for (size_t i = 0; i < out->names.n_names; i++) {
-        /* The gateway's own name is reserved by policy, not held by a device
-         * key: the gateway's certificate may change keys on every renewal. */
-        if (is->policy.allow_gateway && is_gateway_name(&is->policy, out->names.names[i]))
-            continue;
+    for (size_t i = 0; i < out->names.n_names && out->device_id; i++)
         if ((rc = store_name_claim(is->store, out->names.names[i], out->device_id,
                                    out->names.is_hex[i], err)) != LC_OK)
             goto out;
-    }
     if ((rc = fresh_serial(is, out->serial, err)) != LC_OK)
         goto out;
 

@@ -185,7 +185,9 @@ static void *udp_main(void *arg)
             struct lc_addr src;
             if (!src_from_sockaddr(&src, &from[i]))
                 continue;
-            if (!rrl_allow(w, box->rrl, &src)) {
+            /* The exemption is looked up only for what the limit would drop. */
+            if (!rrl_allow(w, box->rrl, &src) &&
+                !prefix_set_contains(&box->zone.rrl_exempt, &src)) {
                 batch.rate_limited++;
                 continue;
             }
