@@ -329,11 +329,10 @@ static void *udp_main(void *arg)
      * turn, which a hold would only slow), it reads at once. */
     struct udp_rate rate = {.start_ns = mono_ns()};
     int n = UDP_BATCH;
-    bool held = false;
     while (!atomic_load_explicit(&s->stopping, memory_order_relaxed)) {
         for (int i = 0; i < UDP_BATCH; i++)
             in_msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-        held = n < UDP_BATCH && rate.busy && rate.hold_pays;
+        bool held = n < UDP_BATCH && rate.busy && rate.hold_pays;
         if (held)
             udp_hold();
         n = recvmmsg(w->fd, in_msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
