@@ -47,6 +47,8 @@ int bench_gw_open(struct bench_gw *gw, const char *parent, struct lc_err *err)
     if ((rc = conf_set(&gw->conf, "zone", BENCH_ZONE, err)) != LC_OK ||
         (rc = conf_set(&gw->conf, "allow", BENCH_ALLOW, err)) != LC_OK ||
         (rc = conf_set(&gw->conf, "state_dir", gw->dir, err)) != LC_OK ||
+        /* Outside the pools: the gateway's addresses' hex names are no device's. */
+        (rc = conf_set(&gw->conf, "gateway_address", "192.0.2.1", err)) != LC_OK ||
         (rc = conf_finish(&gw->conf, err)) != LC_OK)
         return rc;
     memset(&c, 0, sizeof(c));

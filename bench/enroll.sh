@@ -123,13 +123,14 @@ line=$(grep 'nistp256' "$out/enroll_openssl_speed.txt" | tail -1)
 ceiling=$(calc0 "1 / (1 / $(echo "$line" | awk '{ print $(NF-1) }') + 1 / $(echo "$line" | awk '{ print $NF }'))")
 
 bench_lancertd() {
-# 2. lancertd: a fresh state, open policy, loopback allowed, the gateway on
-# 127.0.0.1 so wrk's Host header is one of its own.
+# 2. lancertd: a fresh state, open policy, loopback allowed. The gateway's
+# address is 127.0.0.2, since the hex name of a gateway address is the
+# gateway's and no device's; wrk sends Host: 127.0.0.2, one of its own.
 ./lancert ca init --state "$tmp/state" --allow "10.0.0.0/8 127.0.0.0/8" >/dev/null
 cat >"$tmp/lancert.conf" <<EOF
 state_dir = $tmp/state
 allow = 10.0.0.0/8 127.0.0.0/8
-gateway_address = 127.0.0.1
+gateway_address = 127.0.0.2
 enroll_policy = open
 dns_listen = 127.0.0.1:$port_base
 http_listen = 127.0.0.1:$((port_base + 1))
@@ -139,13 +140,14 @@ EOF
 taskset -c "$core" ./lancertd --config "$tmp/lancert.conf" --foreground 2>"$out/enroll_lancertd.log" &
 server_pid=$!
 i=0
-until curl -fsk -o /dev/null "https://127.0.0.1:$((port_base + 2))/healthz"; do
+until curl -fsk -o /dev/null -H "Host: 127.0.0.2:$((port_base + 2))" "https://127.0.0.1:$((port_base + 2))/healthz"; do
     i=$((i + 1))
     [ "$i" -lt 100 ] && kill -0 "$server_pid" 2>/dev/null ||
         { echo "enroll.sh: lancertd did not start; see $out/enroll_lancertd.log" >&2; exit 1; }
     sleep 0.1
 done
 make_lua csr /api/v1/enroll "$tmp/lancertd.lua"
+echo "wrk.headers[\"Host\"] = \"127.0.0.2:$((port_base + 2))\"" >>"$tmp/lancertd.lua"
 echo "wrk -> lancertd POST /api/v1/enroll ..."
 run_wrk lancertd "https://127.0.0.1:$((port_base + 2))" "$tmp/lancertd.lua"
 l_rate=$r_rate l_p50=$r_p50 l_p99=$r_p99 l_cpu=$r_cpu l_hwm=$r_hwm l_bad=$r_non2xx

@@ -242,6 +242,20 @@ out:
     return rc;
 }
 
+int gateway_release_devices(int64_t *out_n, struct store *store, const struct lc_conf *conf,
+                            struct lc_err *err)
+{
+    char fqdn[LC_NAME_MAX + 1];
+    int rc;
+    conf_gateway_fqdn(fqdn, conf);
+    if ((rc = store_begin(store, err)) != LC_OK)
+        return rc;
+    if ((rc = store_devices_release_name(store, out_n, fqdn, err)) != LC_OK ||
+        (rc = store_commit(store, err)) != LC_OK)
+        store_rollback(store);
+    return rc;
+}
+
 int gateway_cert_refresh(struct gateway_cert *out, bool *out_issued, const struct issuer *is,
                          const struct lc_conf *conf, struct lc_err *err)
 {

@@ -27,6 +27,13 @@ struct gateway_cert {
     int64_t renew_at; /* two thirds of the way from not_before to not_after */
 };
 
+/* gateway_release_devices deletes, in its own committed transaction, the
+ * devices an older lancertd made for the gateway's own keys (each certificate
+ * naming the gateway): the certificates stay, tied to no device, as new ones
+ * are. *out_n is how many went. */
+int gateway_release_devices(int64_t *out_n, struct store *store, const struct lc_conf *conf,
+                            struct lc_err *err);
+
 /* gateway_cert_refresh fills |out| with the gateway's certificate from
  * |conf|'s state directory when it is still good: the key is 0600 and
  * matches, |is|'s CA signed it, it names exactly what |conf| asks for,

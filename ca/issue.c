@@ -22,6 +22,8 @@ void issuer_init(struct issuer *is, struct ca *ca, struct store *store, const st
     is->policy.zone = conf->zone;
     is->policy.allow = &conf->allow;
     is->policy.gateway_label = conf->gateway_name;
+    is->policy.gateway_addrs = conf->gateway_addrs;
+    is->policy.n_gateway_addrs = conf->n_gateway_addrs;
     is->leaf_days = conf->leaf_days;
     if (conf->http_listen.n_items > 0) {
         unsigned port = conf->http_listen.items[0].port;
@@ -52,13 +54,6 @@ static int fresh_serial(struct issuer *is, uint8_t serial[16], struct lc_err *er
             return LC_OK;
     }
     return lc_fail(err, LC_E_INTERNAL, "no unused serial after 4 draws");
-}
-
-static bool is_gateway_name(const struct policy *p, const char *name)
-{
-    struct name_info info;
-    name_classify(&info, name, p->zone, p->gateway_label);
-    return info.kind == NAME_GATEWAY;
 }
 
 /* renewal_fits refuses a name |names| has that |req|'s current certificate
@@ -97,7 +92,8 @@ static int device_take_key(struct store *s, int64_t device_id, const uint8_t key
 static int issue_checked(struct issuer *is, struct issue_result *out, const struct issue_request *req,
                          struct lc_err *err)
 {
-    struct csr csr;
+    struct csr own;
+    const struct csr *csr_p = req->parsed;
     const char *csr_names[CSR_MAX_NAMES];
     const char *const *names = req->names;
     const struct lc_addr *ips = req->ips;
@@ -105,42 +101,46 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     unsigned char *der = NULL;
     int der_len, rc;
 
-    memset(&csr, 0, sizeof(csr));
-    if ((rc = csr_parse(&csr, req->csr, req->csr_len, err)) != LC_OK)
-        return rc;
-    if (req->device_id && csr.no_sans) {
+    memset(&own, 0, sizeof(own));
+    if (!csr_p) {
+        if ((rc = csr_parse(&own, req->csr, req->csr_len, err)) != LC_OK)
+            return rc;
+        csr_p = &own;
+    }
+    const struct csr *const csr = csr_p; /* |own| alone is cleaned up */
+    if (req->device_id && csr->no_sans) {
         names = req->renew_names;
         n_names = req->n_renew_names;
         ips = NULL;
         n_ips = 0;
     } else if (n_names + n_ips == 0) {
-        for (size_t i = 0; i < csr.n_names; i++)
-            csr_names[i] = csr.names[i];
+        for (size_t i = 0; i < csr->n_names; i++)
+            csr_names[i] = csr->names[i];
         names = csr_names;
-        n_names = csr.n_names;
-        ips = csr.ips;
-        n_ips = csr.n_ips;
+        n_names = csr->n_names;
+        ips = csr->ips;
+        n_ips = csr->n_ips;
     }
     if ((rc = policy_check(&is->policy, &out->names, names, n_names, ips, n_ips, err)) != LC_OK)
         goto out;
-    if (req->device_id) {
+    /* The gateway's own certificate (allow_gateway) is tied to no device and
+     * claims no name: its names are the gateway's by configuration, and each
+     * renewal brings a new key, which would otherwise be a new device. */
+    if (is->policy.allow_gateway) {
+        out->device_id = 0;
+    } else if (req->device_id) {
         if ((rc = renewal_fits(&out->names, req, err)) != LC_OK ||
-            (rc = device_take_key(is->store, req->device_id, csr.key_id, err)) != LC_OK)
+            (rc = device_take_key(is->store, req->device_id, csr->key_id, err)) != LC_OK)
             goto out;
         out->device_id = req->device_id;
-    } else if ((rc = store_device_for_key(is->store, &out->device_id, csr.key_id, true, err)) !=
+    } else if ((rc = store_device_for_key(is->store, &out->device_id, csr->key_id, true, err)) !=
                LC_OK) {
         goto out;
     }
-    for (size_t i = 0; i < out->names.n_names; i++) {
-        /* The gateway's own name is reserved by policy, not held by a device
-         * key: the gateway's certificate may change keys on every renewal. */
-        if (is->policy.allow_gateway && is_gateway_name(&is->policy, out->names.names[i]))
-            continue;
+    for (size_t i = 0; i < out->names.n_names && out->device_id; i++)
         if ((rc = store_name_claim(is->store, out->names.names[i], out->device_id,
                                    out->names.is_hex[i], err)) != LC_OK)
             goto out;
-    }
     if ((rc = fresh_serial(is, out->serial, err)) != LC_OK)
         goto out;
 
@@ -152,7 +152,7 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     /* A short life (the gateway's, in tests) is back-dated by a tenth of it at most. */
     int64_t skew = lifetime / 10 < NOT_BEFORE_SKEW ? lifetime / 10 : NOT_BEFORE_SKEW;
     struct ca_leaf leaf = {
-        .pubkey = csr.pubkey,
+        .pubkey = csr->pubkey,
         .names = san,
         .n_names = out->names.n_names,
         .ips = out->names.ips,
@@ -181,7 +181,7 @@ static int issue_checked(struct issuer *is, struct issue_result *out, const stru
     rc = store_cert_put(is->store, &row, san, out->names.n_names, err);
 out:
     OPENSSL_free(der);
-    csr_cleanup(&csr);
+    csr_cleanup(&own);
     return rc;
 }
 

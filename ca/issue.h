@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "ca/ca.h"
+#include "ca/csr.h"
 #include "ca/policy.h"
 #include "core/conf.h"
 #include "core/err.h"
@@ -27,6 +28,9 @@ struct issuer {
 struct issue_request {
     const uint8_t *csr; /* PEM or DER, untrusted */
     size_t csr_len;
+    /* |csr| already parsed by the caller (borrowed), or NULL: parsing checks
+     * the signature, the dearest step after signing, so it is done once. */
+    const struct csr *parsed;
     const char *const *names; /* when n_names + n_ips > 0 these replace the CSR's */
     size_t n_names;
     const struct lc_addr *ips;

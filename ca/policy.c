@@ -25,7 +25,12 @@ static int add_address(const struct policy *p, struct policy_names *out, const s
         addr_format(text, a);
         return lc_fail(err, LC_E_ADDRESS, "%s is outside the allowed address ranges", text);
     }
-    if ((rc = name_encode(hex, sizeof(hex), a, p->zone, err)) != LC_OK ||
+    if ((rc = name_encode(hex, sizeof(hex), a, p->zone, err)) != LC_OK)
+        return rc;
+    for (size_t i = 0; i < p->n_gateway_addrs && !p->allow_gateway; i++)
+        if (addr_equal(&p->gateway_addrs[i], a))
+            return lc_fail(err, LC_E_RESERVED, "%s is the gateway's own name", hex);
+    if (
         (rc = add_unique(out, hex, true, err)) != LC_OK)
         return rc;
     for (size_t i = 0; i < out->n_ips; i++)

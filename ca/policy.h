@@ -16,6 +16,10 @@ struct policy {
     const char *zone;
     const struct lc_prefix_set *allow;
     const char *gateway_label;
+    /* The gateway's addresses: their hex names are the gateway's, as its
+     * label is (SPEC: reserved), never a device's. */
+    const struct lc_addr *gateway_addrs;
+    size_t n_gateway_addrs;
     bool allow_gateway; /* only for the gateway's own certificate */
 };
 

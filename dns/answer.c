@@ -41,6 +41,7 @@ int dns_zone_init(struct dns_zone *z, const struct lc_conf *conf, struct dns_rec
     memcpy(z->gateway_addrs, conf->gateway_addrs, sizeof(z->gateway_addrs));
     z->n_gateway_addrs = conf->n_gateway_addrs;
     z->allow = conf->allow;
+    z->rrl_exempt = conf->dns_rrl_exempt;
     z->https_port = conf->https_listen.n_items ? conf->https_listen.items[0].port : 443;
     z->reverse = conf->reverse;
     z->records = records;

@@ -24,6 +24,7 @@ struct dns_zone {
     struct lc_addr gateway_addrs[CONF_MAX_GATEWAY_ADDRS];
     size_t n_gateway_addrs;
     struct lc_prefix_set allow;
+    struct lc_prefix_set rrl_exempt; /* sources the server never rate-limits */
     uint16_t https_port;
     bool reverse;
     struct dns_records *records; /* borrowed */

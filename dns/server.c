@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +23,19 @@
 #include "core/net.h"
 
 #define UDP_BATCH 32
+/* Software interrupt moderation (see udp_main): at more than UDP_HOLD_RATE
+ * queries/s, the thread sleeps UDP_HOLD_NS before reading a socket it has
+ * just drained, so that queries arrive together and their answers leave
+ * together. UDP_HOLD_SLACK_NS is the timer slack allowed on that sleep:
+ * an answer waits at most UDP_HOLD_NS + UDP_HOLD_SLACK_NS more. */
+#define UDP_HOLD_NS 100000
+#define UDP_HOLD_SLACK_NS 10000
+#define UDP_HOLD_RATE 40000
+#define UDP_RATE_WINDOW_NS 1000000 /* the rate is measured over 1 ms windows */
+/* A train (UDP GSO, see udp_send): at most 64 datagrams (the kernel's
+ * UDP_MAX_SEGMENTS before Linux 6.x raised it) and well under 64 KiB. */
+#define UDP_TRAIN_MAX 64
+#define UDP_TRAIN_BYTES 60000
 #define UDP_IN_MAX 4096 /* queries and small updates; larger ones come over TCP */
 #define UDP_OUT_MAX DNS_EDNS_PAYLOAD
 #define TCP_MSG_MAX 65535
@@ -38,11 +53,20 @@ struct rrl_slot {
     uint32_t used;
 };
 
+/* udp_rate: queries per second on one socket, over UDP_RATE_WINDOW_NS. */
+struct udp_rate {
+    int64_t start_ns;
+    uint64_t count;
+    bool busy;      /* the last window was above UDP_HOLD_RATE */
+    bool hold_pays; /* the last hold brought more than one query */
+};
+
 struct udp_worker {
     struct dns_server *s;
     int fd;
     pthread_t thread;
     bool started;
+    bool trains; /* the kernel takes UDP_SEGMENT on this socket */
     struct rrl_slot rrl[RRL_SLOTS];
     uint8_t in[UDP_BATCH][UDP_IN_MAX];
     uint8_t out[UDP_BATCH][UDP_OUT_MAX];
@@ -140,6 +164,120 @@ static bool rrl_allow(struct udp_worker *w, unsigned limit, const struct lc_addr
     return ++slot->used <= limit;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* udp_rate_note counts |n| queries just read; at the end of a window it
+ * decides whether holding is worth trying. A window that spans an idle
+ * wait comes out slow, so the first query after a quiet spell is never
+ * held. */
+static void udp_rate_note(struct udp_rate *r, int n)
+{
+    int64_t now = mono_ns(), elapsed = now - r->start_ns;
+    r->count += (uint64_t)n;
+    if (elapsed < UDP_RATE_WINDOW_NS)
+        return;
+    r->busy = r->count * 1000000000u >= (uint64_t)UDP_HOLD_RATE * (uint64_t)elapsed;
+    r->hold_pays = true; /* try again each window */
+    r->count = 0;
+    r->start_ns = now;
+}
+
+/* udp_hold sleeps UDP_HOLD_NS. A plain sleep, not a wait on the socket: a
+ * wait would end at the first datagram, and while the thread does not wait
+ * on the socket the client's kernel has no one to wake per query. */
+static void udp_hold(void)
+{
+    struct timespec ts = {0, UDP_HOLD_NS};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* udp_send_each sends |k| answers, a datagram each. */
+static void udp_send_each(int fd, struct mmsghdr *msgs, int k)
+{
+    for (int sent = 0; sent < k;) {
+        int m = sendmmsg(fd, msgs + sent, (unsigned)(k - sent), 0);
+        if (m <= 0) {
+            if (m < 0 && errno == EINTR)
+                continue;
+            break; /* a full socket buffer drops the rest, as UDP may */
+        }
+        sent += m;
+    }
+}
+
+/* udp_send sends the batch's |k| answers (msgs[i] with the one iovec
+ * iov[i]). Per datagram, the kernel's UDP/IP path costs far more than
+ * lancert's answer; so answers in a row to one address whose sizes allow
+ * it (all of one size but the last, which may be shorter) leave as one
+ * train with UDP_SEGMENT (UDP GSO, Linux >= 4.18): one pass through UDP
+ * and IP, cut into ordinary datagrams at the device, or on loopback at the
+ * receiving socket; the client sees the same datagrams. A train the kernel
+ * refuses (a route without checksum offload, an MTU below the answer
+ * size) is sent a datagram at a time, and this socket makes no more. */
+static void udp_send(struct udp_worker *w, struct mmsghdr *msgs, struct iovec *iov, int k)
+{
+    struct mmsghdr trains[UDP_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl[UDP_BATCH];
+    int t = 0;
+    if (!w->trains || k < 2) {
+        udp_send_each(w->fd, msgs, k);
+        return;
+    }
+    for (int i = 0; i < k;) {
+        const struct msghdr *first = &msgs[i].msg_hdr;
+        size_t size = iov[i].iov_len, bytes = size;
+        int j = i + 1;
+        while (j < k && j - i < UDP_TRAIN_MAX && iov[j - 1].iov_len == size && iov[j].iov_len <= size &&
+               bytes + iov[j].iov_len <= UDP_TRAIN_BYTES &&
+               msgs[j].msg_hdr.msg_namelen == first->msg_namelen &&
+               memcmp(msgs[j].msg_hdr.msg_name, first->msg_name, first->msg_namelen) == 0)
+            bytes += iov[j++].iov_len;
+        struct msghdr *h = &trains[t].msg_hdr;
+        *h = *first;
+        h->msg_iovlen = (size_t)(j - i);
+        if (j - i > 1) {
+            uint16_t seg = (uint16_t)size;
+            h->msg_control = ctl[t].buf;
+            h->msg_controllen = sizeof(ctl[t].buf);
+            struct cmsghdr *c = CMSG_FIRSTHDR(h);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(seg));
+            memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+        }
+        t++;
+        i = j;
+    }
+    for (int sent = 0; sent < t;) {
+        int m = sendmmsg(w->fd, trains + sent, (unsigned)(t - sent), 0);
+        if (m > 0) {
+            sent += m;
+            continue;
+        }
+        if (m < 0 && errno == EINTR)
+            continue;
+        struct msghdr *h = &trains[sent].msg_hdr;
+        if (m < 0 && h->msg_iovlen > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
+            log_msg(LOG_INFO, "dns: UDP GSO refused (%s); sending a datagram per answer",
+                    strerror(errno));
+            w->trains = false;
+            udp_send_each(w->fd, msgs + (h->msg_iov - iov), (int)h->msg_iovlen);
+            sent++;
+            continue;
+        }
+        break; /* a full socket buffer drops the rest, as UDP may */
+    }
+}
+
 static void *udp_main(void *arg)
 {
     struct udp_worker *w = arg;
@@ -169,11 +307,38 @@ static void *udp_main(void *arg)
     if (flags < 0 || fcntl(w->fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
         setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)) < 0)
         log_msg(LOG_WARNING, "dns: cannot make the UDP socket blocking: %s", strerror(errno));
+    /* Trains only where the kernel knows UDP_SEGMENT: an older one would
+     * ignore the option and send the train as one large datagram. */
+    int seg = 0;
+    socklen_t seg_len = sizeof(seg);
+    w->trains = getsockopt(w->fd, SOL_UDP, UDP_SEGMENT, &seg, &seg_len) == 0;
+    /* The hold's sleep may overrun by the thread's timer slack, 50 us by
+     * default; this bounds it (the setting is per thread). */
+    if (prctl(PR_SET_TIMERSLACK, (unsigned long)UDP_HOLD_SLACK_NS, 0, 0, 0) < 0)
+        log_msg(LOG_WARNING, "dns: cannot set the timer slack: %s", strerror(errno));
 
+    /* Moderation. When the thread is faster than its clients it drains the
+     * socket at each datagram: every query then pays a wake-up, a recvmmsg,
+     * a sendmmsg, and the wake-up of the client for its answer, and on a
+     * virtual machine each wake-up across cores is a costly exit to the
+     * hypervisor. So when the socket was drained (the last read did not
+     * fill the batch), the rate is high and the last hold paid off, the
+     * thread sleeps UDP_HOLD_NS before reading again: queries gather in the
+     * socket and their answers leave as trains (udp_send). Below the rate,
+     * or after a hold that brought a single query (one client asking in
+     * turn, which a hold would only slow), it reads at once. */
+    struct udp_rate rate = {.start_ns = mono_ns()};
+    int n = UDP_BATCH;
     while (!atomic_load_explicit(&s->stopping, memory_order_relaxed)) {
         for (int i = 0; i < UDP_BATCH; i++)
             in_msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-        int n = recvmmsg(w->fd, in_msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
+        bool held = n < UDP_BATCH && rate.busy && rate.hold_pays;
+        if (held)
+            udp_hold();
+        n = recvmmsg(w->fd, in_msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
+        udp_rate_note(&rate, n > 0 ? n : 0);
+        if (held)
+            rate.hold_pays = n > 1;
         if (n <= 0) {
             if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 log_msg(LOG_WARNING, "dns: recvmmsg: %s", strerror(errno));
@@ -185,7 +350,9 @@ static void *udp_main(void *arg)
             struct lc_addr src;
             if (!src_from_sockaddr(&src, &from[i]))
                 continue;
-            if (!rrl_allow(w, box->rrl, &src)) {
+            /* The exemption is looked up only for what the limit would drop. */
+            if (!rrl_allow(w, box->rrl, &src) &&
+                !prefix_set_contains(&box->zone.rrl_exempt, &src)) {
                 batch.rate_limited++;
                 continue;
             }
@@ -205,15 +372,7 @@ static void *udp_main(void *arg)
         /* Counted before the answers leave: a client that has its answer
          * finds it in the next scrape. */
         metrics_dns_batch_flush(&batch);
-        for (int sent = 0; sent < k;) {
-            int m = sendmmsg(w->fd, out_msgs + sent, (unsigned)(k - sent), 0);
-            if (m <= 0) {
-                if (m < 0 && errno == EINTR)
-                    continue;
-                break; /* a full socket buffer drops the rest, as UDP may */
-            }
-            sent += m;
-        }
+        udp_send(w, out_msgs, out_iov, k);
     }
     return NULL;
 }

@@ -170,11 +170,16 @@ static int open_state(struct daemon_state *st, const struct lc_conf *conf, struc
     struct store *store = NULL;
     struct ca_publication *pub = NULL;
     struct issuer is;
+    int64_t released = 0;
     int rc;
     if ((rc = ca_load(&ca, conf->state_dir, err)) != LC_OK ||
         (rc = ca_check_fits(ca, conf->zone, &conf->allow, err)) != LC_OK ||
-        (rc = store_open(&store, conf->state_dir, err)) != LC_OK)
+        (rc = store_open(&store, conf->state_dir, err)) != LC_OK ||
+        (rc = gateway_release_devices(&released, store, conf, err)) != LC_OK)
         goto fail;
+    if (released > 0)
+        log_msg(LOG_INFO, "removed %lld device%s made for the gateway's own keys: its "
+                "certificates belong to no device", (long long)released, released == 1 ? "" : "s");
     issuer_init(&is, ca, store, conf);
     if ((rc = publication_build(&pub, &is, err)) != LC_OK)
         goto fail;
@@ -528,6 +533,7 @@ out:
     }
     dns_server_stop(st.dns);
     dns_updater_free(st.updater);
+    http_enroll_quiesce(st.enroll); /* resumes the connections it holds */
     http_https_stop(st.https);
     http_admin_free(st.admin);
     http_renew_free(st.renew);

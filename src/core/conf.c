@@ -10,6 +10,8 @@
 #include "core/log.h"
 
 #define DEFAULT_ALLOW "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7"
+/* A local forwarder (dnsmasq on the router) asks for every client at once. */
+#define DEFAULT_RRL_EXEMPT "127.0.0.0/8 ::1"
 
 typedef int (*conf_setter)(struct lc_conf *conf, const char *value, struct lc_err *err);
 
@@ -211,6 +213,15 @@ static int set_dns_rrl(struct lc_conf *conf, const char *value, struct lc_err *e
     return parse_uint(&conf->dns_rrl, value, 0, 1000000, "dns_rrl", err);
 }
 
+static int set_dns_rrl_exempt(struct lc_conf *conf, const char *value, struct lc_err *err)
+{
+    struct lc_prefix_set set = {.n_prefixes = 0};
+    if (strcmp(value, "none") != 0 && prefix_set_parse(&set, value, strlen(value), err) != LC_OK)
+        return lc_wrap(err, LC_E_CONFIG, "dns_rrl_exempt");
+    conf->dns_rrl_exempt = set;
+    return LC_OK;
+}
+
 static int set_reverse(struct lc_conf *conf, const char *value, struct lc_err *err)
 {
     if (strcmp(value, "yes") == 0)
@@ -249,6 +260,7 @@ static const struct {
     {"gateway_cert_seconds", set_gateway_cert_seconds},
     {"enroll_policy", set_enroll_policy},
     {"dns_rrl", set_dns_rrl},
+    {"dns_rrl_exempt", set_dns_rrl_exempt},
     {"reverse", set_reverse},
     {"log_level", set_log_level},
 };
@@ -268,6 +280,8 @@ void conf_init(struct lc_conf *conf)
     conf->gateway_cert_seconds = 90 * 86400;
     conf->enroll_policy = ENROLL_APPROVE;
     conf->dns_rrl = 20;
+    (void)prefix_set_parse(&conf->dns_rrl_exempt, DEFAULT_RRL_EXEMPT, strlen(DEFAULT_RRL_EXEMPT),
+                           &ignored);
     conf->reverse = false;
     conf->log_level = LOG_INFO;
 }

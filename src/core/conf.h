@@ -42,6 +42,7 @@ struct lc_conf {
     unsigned gateway_cert_seconds; /* the life of the gateway's own HTTPS certificate */
     enum enroll_policy enroll_policy;
     unsigned dns_rrl;
+    struct lc_prefix_set dns_rrl_exempt; /* sources never rate-limited */
     bool reverse;
     int log_level;
 };

@@ -280,7 +280,8 @@ static void approve(struct http_enroll *e, struct reply *out, struct store_devic
         goto out;
     }
     /* The key goes out later, once, to the address that asked (GET enroll/{id}). */
-    if ((rc = enroll_issue_for(e, &issued, row.csr, row.csr_len, &peer, false, &err)) != LC_OK ||
+    if ((rc = enroll_issue_for(e, &issued, row.csr, row.csr_len, NULL, &peer, false, &err)) !=
+            LC_OK ||
         (rc = store_commit(e->store, &err)) != LC_OK) {
         store_rollback(e->store);
         enroll_refusal(out, rc, &err);
@@ -348,36 +349,6 @@ static int forget_cert(void *ctx, const struct store_cert *c)
     return 0;
 }
 
-struct gateway_match {
-    const char *fqdn;
-    bool found;
-};
-
-static int match_gateway(void *ctx, const char *name)
-{
-    struct gateway_match *m = ctx;
-    if (strcmp(name, m->fqdn) == 0)
-        m->found = true;
-    return 0;
-}
-
-/* holds_gateway_cert says whether one of |f|'s certificates names the
- * gateway: the gateway's own key is a device too, and revoking its
- * certificate would break the HTTPS listener until the next renewal. */
-static int holds_gateway_cert(struct http_enroll *e, bool *out, const struct forget_ctx *f,
-                              struct lc_err *err)
-{
-    char fqdn[LC_NAME_MAX + 1];
-    struct gateway_match m = {fqdn, false};
-    int rc;
-    conf_gateway_fqdn(fqdn, &e->conf);
-    for (size_t i = 0; i < f->n_serials && !m.found; i++)
-        if ((rc = store_cert_names_each(e->store, f->serials[i], match_gateway, &m, err)) != LC_OK)
-            return rc;
-    *out = m.found;
-    return LC_OK;
-}
-
 /* forget revokes device |d|'s certificates and deletes its names and keys
  * in one transaction, then drops its names from DNS; fills |out|. Returns
  * true when certificates were revoked (the CRL is stale). */
@@ -388,7 +359,7 @@ static bool forget(struct http_enroll *e, struct reply *out, const struct store_
     char serial[ADMIN_SERIAL_HEX_LEN + 1];
     int64_t now = (int64_t)time(NULL);
     struct lc_err err;
-    bool changed = false, is_gateway = false;
+    bool changed = false;
     size_t i;
     int rc;
 
@@ -403,14 +374,6 @@ static bool forget(struct http_enroll *e, struct reply *out, const struct store_
         if (rc == LC_E_NOMEM)
             lc_fail(&err, LC_E_NOMEM, "out of memory");
         goto fail;
-    }
-    if ((rc = holds_gateway_cert(e, &is_gateway, &f, &err)) != LC_OK)
-        goto fail;
-    if (is_gateway) {
-        store_rollback(e->store);
-        reply_problem(out, 409, "Conflict",
-                      "this is the gateway's own key: its certificate renews itself");
-        goto out;
     }
     for (i = 0; i < f.n_serials; i++) {
         admin_serial_format(serial, f.serials[i]);

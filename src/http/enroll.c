@@ -22,6 +22,8 @@
 
 #define DEVICE_KEY_ALGORITHM "hmac-sha256"
 
+static void *enroll_worker(void *arg);
+
 int http_enroll_new(struct http_enroll **out, const struct lc_conf *conf,
                     struct dns_records *records, http_admin_changed_fn changed, void *ctx,
                     struct lc_err *err)
@@ -39,11 +41,35 @@ int http_enroll_new(struct http_enroll **out, const struct lc_conf *conf,
     }
     issuer_init(&e->issuer, e->ca, e->store, &e->conf);
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->queue_lock, NULL);
+    pthread_cond_init(&e->queue_wake, NULL);
     e->records = records;
     e->changed = changed;
     e->changed_ctx = ctx;
+    /* Without the worker every enrolment runs inline, one commit each. */
+    e->worker_running = pthread_create(&e->worker, NULL, enroll_worker, e) == 0;
+    if (!e->worker_running)
+        log_msg(LOG_WARNING, "enrolment api: no issuing worker; enrolments commit one by one");
     *out = e;
     return LC_OK;
+}
+
+void http_enroll_quiesce(struct http_enroll *e)
+{
+    bool running;
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->queue_lock);
+    e->stopping = true;
+    running = e->worker_running;
+    pthread_cond_signal(&e->queue_wake);
+    pthread_mutex_unlock(&e->queue_lock);
+    if (!running)
+        return;
+    pthread_join(e->worker, NULL); /* it answers what is queued first */
+    pthread_mutex_lock(&e->queue_lock);
+    e->worker_running = false;
+    pthread_mutex_unlock(&e->queue_lock);
 }
 
 int http_enroll_reload(struct http_enroll *e, const struct lc_conf *conf, struct lc_err *err)
@@ -66,9 +92,12 @@ void http_enroll_free(struct http_enroll *e)
 {
     if (!e)
         return;
+    http_enroll_quiesce(e);
     store_free(e->store);
     ca_free(e->ca);
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->queue_lock);
+    pthread_cond_destroy(&e->queue_wake);
     free(e);
 }
 
@@ -88,6 +117,26 @@ static void printable(char *out, size_t out_len, const char *in)
     for (; in[i] != '\0' && i + 1 < out_len; i++)
         out[i] = ((unsigned char)in[i] >= 0x20 && (unsigned char)in[i] < 0x7f) ? in[i] : '?';
     out[i] = '\0';
+}
+
+bool enroll_refused(int rc)
+{
+    switch (rc) {
+    case LC_E_PERM:
+    case LC_E_ADDRESS:
+    case LC_E_NAME_TAKEN:
+    case LC_E_TOO_BIG:
+    case LC_E_MALFORMED:
+    case LC_E_SIGNATURE:
+    case LC_E_KEY:
+    case LC_E_ZONE:
+    case LC_E_WILDCARD:
+    case LC_E_RESERVED:
+    case LC_E_TOO_MANY:
+        return true;
+    default:
+        return false;
+    }
 }
 
 void enroll_refusal(struct reply *out, int rc, const struct lc_err *err)
@@ -207,10 +256,10 @@ static bool same_peer(const struct store_enrollment *row, const struct lc_addr *
 }
 
 int enroll_issue_for(struct http_enroll *e, struct enroll_issued *out, const uint8_t *csr,
-                     size_t csr_len, const struct lc_addr *peer, bool key_shown,
-                     struct lc_err *err)
+                     size_t csr_len, const struct csr *parsed, const struct lc_addr *peer,
+                     bool key_shown, struct lc_err *err)
 {
-    struct issue_request ir = {.csr = csr, .csr_len = csr_len};
+    struct issue_request ir = {.csr = csr, .csr_len = csr_len, .parsed = parsed};
     struct store_enrollment row, prev;
     char key_name[sizeof(out->key.name)];
     bool made = false, unfetched = false;
@@ -457,11 +506,12 @@ static int gather_facts(struct http_enroll *e, struct enroll_facts *f, struct st
     return LC_OK;
 }
 
-/* enroll_run is one enrolment, from CSR bytes to a committed outcome: the
- * decision, then either a certificate (with the token spent) or a pending
- * request, in one transaction. A refusal changes nothing. Runs with the
- * lock held; the one place a later group commit would batch. */
-static int enroll_run(struct http_enroll *e, struct enroll_done *out, const struct enroll_ask *ask,
+/* enroll_one is one enrolment, from CSR bytes to an outcome inside the
+ * batch's open transaction: the decision, then either a certificate (with
+ * the token spent) or a pending request, under a savepoint of its own, so a
+ * refusal changes nothing while the rest of the batch commits. Runs with
+ * the lock held. */
+static int enroll_one(struct http_enroll *e, struct enroll_done *out, const struct enroll_ask *ask,
                       struct lc_err *err)
 {
     struct csr csr;
@@ -479,7 +529,7 @@ static int enroll_run(struct http_enroll *e, struct enroll_done *out, const stru
         csr_names[i] = csr.names[i];
     if ((rc = policy_check(&e->issuer.policy, &names, csr_names, csr.n_names, csr.ips, csr.n_ips,
                            err)) != LC_OK ||
-        (rc = store_begin(e->store, err)) != LC_OK)
+        (rc = store_savepoint(e->store, err)) != LC_OK)
         goto out;
     if ((rc = gather_facts(e, &facts, &tok, &csr, &names, ask, err)) != LC_OK ||
         (rc = enroll_decide(&out->verdict, &names, &facts, err)) != LC_OK)
@@ -498,8 +548,8 @@ static int enroll_run(struct http_enroll *e, struct enroll_done *out, const stru
         if ((rc = store_enrollment_put(e->store, &row, err)) != LC_OK)
             goto fail;
     } else {
-        if ((rc = enroll_issue_for(e, &out->issued, ask->csr, ask->csr_len, &ask->peer, true,
-                                   err)) != LC_OK)
+        if ((rc = enroll_issue_for(e, &out->issued, ask->csr, ask->csr_len, &csr, &ask->peer,
+                                   true, err)) != LC_OK)
             goto fail;
         out->device_id = out->issued.cert.device_id;
         /* Spent in the transaction that issues: a crash loses both or neither. */
@@ -510,11 +560,11 @@ static int enroll_run(struct http_enroll *e, struct enroll_done *out, const stru
             goto fail;
         }
     }
-    if ((rc = store_commit(e->store, err)) != LC_OK)
+    if ((rc = store_release(e->store, err)) != LC_OK)
         goto fail;
     goto out;
 fail:
-    store_rollback(e->store);
+    store_rollback_to(e->store);
     enroll_issued_cleanup(&out->issued);
 out:
     csr_cleanup(&csr);
@@ -557,14 +607,122 @@ static void count_outcome(unsigned status)
         metrics_enroll_done(METRICS_ENROLL_REFUSED);
 }
 
+/* ---- the issuing worker: group commits ------------------------------------- */
+
+/* One POST enroll on its way through the worker's queue. */
+struct enroll_job {
+    json_t *body;        /* owned: |ask| points into it */
+    struct enroll_ask ask;
+    struct reply_waiter *waiter; /* NULL: answered inline */
+    int rc;
+    struct lc_err err;
+    struct enroll_done done;
+    struct reply reply;
+    struct enroll_job *next;
+};
+
+static void job_free(struct enroll_job *j)
+{
+    json_decref(j->body);
+    enroll_issued_cleanup(&j->done.issued);
+    reply_cleanup(&j->reply);
+    free(j);
+}
+
+/* enroll_batch issues the list |jobs| under one transaction, each in its
+ * own savepoint, commits once (one fsync for all of them) and only then
+ * fills each job's reply: nothing is handed out before it is durable. A
+ * store failure (not a refusal) fails the whole batch: SQLite may have
+ * rolled the transaction back already. */
+static void enroll_batch(struct http_enroll *e, struct enroll_job *jobs)
+{
+    struct lc_err err;
+    struct enroll_job *j;
+    size_t n = 0;
+    int rc;
+
+    pthread_mutex_lock(&e->lock);
+    rc = store_begin(e->store, &err);
+    for (j = jobs; j && rc == LC_OK; j = j->next, n++) {
+        j->rc = enroll_one(e, &j->done, &j->ask, &j->err);
+        if (j->rc != LC_OK && !enroll_refused(j->rc)) {
+            rc = j->rc;
+            err = j->err;
+        }
+    }
+    if (rc == LC_OK && (rc = store_commit(e->store, &err)) == LC_OK)
+        log_msg(LOG_DEBUG, "enrolment api: committed %zu enrolments in one transaction", n);
+    if (rc != LC_OK) {
+        store_rollback(e->store);
+        for (j = jobs; j; j = j->next)
+            if (j->rc == LC_OK || !enroll_refused(j->rc)) {
+                enroll_issued_cleanup(&j->done.issued);
+                j->rc = rc;
+                j->err = err;
+            }
+    }
+    for (j = jobs; j; j = j->next) {
+        if (j->rc == LC_OK)
+            enroll_answer(e, &j->reply, &j->done);
+        else
+            enroll_refusal(&j->reply, j->rc, &j->err);
+        enroll_issued_cleanup(&j->done.issued);
+        count_outcome(j->reply.status);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* enroll_worker takes everything queued, issues it as one batch, hands
+ * the replies to their waiters, and sleeps when the queue is empty. While
+ * it commits, new requests queue up: the busier, the bigger the batches. */
+static void *enroll_worker(void *arg)
+{
+    struct http_enroll *e = arg;
+    struct enroll_job *jobs, *next;
+    pthread_mutex_lock(&e->queue_lock);
+    for (;;) {
+        while (!e->queue_head && !e->stopping)
+            pthread_cond_wait(&e->queue_wake, &e->queue_lock);
+        if (!e->queue_head)
+            break; /* stopping, and all answered */
+        jobs = e->queue_head;
+        e->queue_head = e->queue_tail = NULL;
+        pthread_mutex_unlock(&e->queue_lock);
+        enroll_batch(e, jobs);
+        for (; jobs; jobs = next) {
+            next = jobs->next;
+            jobs->waiter->done(jobs->waiter, &jobs->reply);
+            job_free(jobs);
+        }
+        pthread_mutex_lock(&e->queue_lock);
+    }
+    pthread_mutex_unlock(&e->queue_lock);
+    return NULL;
+}
+
+/* enroll_enqueue hands |j| to the worker; false when it is not running. */
+static bool enroll_enqueue(struct http_enroll *e, struct enroll_job *j)
+{
+    bool queued = false;
+    pthread_mutex_lock(&e->queue_lock);
+    if (e->worker_running && !e->stopping) {
+        if (e->queue_tail)
+            e->queue_tail->next = j;
+        else
+            e->queue_head = j;
+        e->queue_tail = j;
+        pthread_cond_signal(&e->queue_wake);
+        queued = true;
+    }
+    pthread_mutex_unlock(&e->queue_lock);
+    return queued;
+}
+
 void http_enroll_post(struct reply *out, const struct route_request *req)
 {
     struct http_enroll *e = req->svc->enroll;
-    struct enroll_ask ask = {.peer = req->peer};
-    struct enroll_done done;
-    struct lc_err err;
+    struct enroll_job *j;
     json_t *body, *csr, *token;
-    int rc;
 
     if (!e) {
         reply_problem(out, 503, "Service Unavailable", "the enrolment API is not running");
@@ -578,27 +736,35 @@ void http_enroll_post(struct reply *out, const struct route_request *req)
     token = json_object_get(body, "token");
     if (!json_is_string(csr) || json_string_length(csr) == 0) {
         reply_problem(out, 400, "Bad Request", "\"csr\" must be a PEM certificate request (a string)");
-        goto out;
+        goto refused;
     }
     if (token && !json_is_string(token)) {
         reply_problem(out, 400, "Bad Request", "\"token\" must be a string, as POST /api/v1/tokens made it");
-        goto out;
+        goto refused;
     }
-    ask.csr = (const uint8_t *)json_string_value(csr);
-    ask.csr_len = json_string_length(csr);
+    if (!(j = calloc(1, sizeof(*j)))) {
+        reply_problem(out, 500, "Internal Server Error", "out of memory");
+        goto refused;
+    }
+    j->body = body;
+    j->ask.peer = req->peer;
+    j->ask.csr = (const uint8_t *)json_string_value(csr);
+    j->ask.csr_len = json_string_length(csr);
     if (token) {
-        ask.token = json_string_value(token);
-        ask.token_len = json_string_length(token);
+        j->ask.token = json_string_value(token);
+        j->ask.token_len = json_string_length(token);
     }
-    pthread_mutex_lock(&e->lock);
-    rc = enroll_run(e, &done, &ask, &err);
-    if (rc == LC_OK)
-        enroll_answer(e, out, &done);
-    else
-        enroll_refusal(out, rc, &err);
-    enroll_issued_cleanup(&done.issued);
-    pthread_mutex_unlock(&e->lock);
-out:
+    j->waiter = req->waiter;
+    if (j->waiter && enroll_enqueue(e, j)) {
+        out->deferred = true;
+        return;
+    }
+    enroll_batch(e, j); /* a caller that cannot wait, or no worker: a batch of one */
+    *out = j->reply;
+    memset(&j->reply, 0, sizeof(j->reply));
+    job_free(j);
+    return;
+refused:
     json_decref(body);
     count_outcome(out->status);
 }

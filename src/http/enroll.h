@@ -3,7 +3,10 @@
  * endpoints (GET devices, GET devices/{id}, POST devices/{id}/approve,
  * DELETE devices/{id}, POST tokens). One service with its own store handle,
  * its own copy of the CA and configuration, and one mutex: requests run one
- * at a time on the HTTPS listener's threads. Pure: no libmicrohttpd. */
+ * at a time on the HTTPS listener's threads, except POST enroll, which an
+ * issuing worker thread runs in batches under one commit (group commit)
+ * and answers later through the request's waiter (reply.h). Pure: no
+ * libmicrohttpd. */
 #ifndef LC_HTTP_ENROLL_H
 #define LC_HTTP_ENROLL_H
 
@@ -31,7 +34,13 @@ int http_enroll_new(struct http_enroll **out, const struct lc_conf *conf,
  * state is kept. The state directory does not change. */
 int http_enroll_reload(struct http_enroll *e, const struct lc_conf *conf, struct lc_err *err);
 
-/* http_enroll_free closes the store, frees the CA and |e|; NULL is fine. */
+/* http_enroll_quiesce answers every queued enrolment and stops the issuing
+ * worker; later ones run inline, one commit each. Call it before the
+ * listener stops (a suspended connection must be resumed first). */
+void http_enroll_quiesce(struct http_enroll *e);
+
+/* http_enroll_free quiesces, closes the store, frees the CA and |e|; NULL
+ * is fine. */
 void http_enroll_free(struct http_enroll *e);
 
 /* GET /api/v1/ca: {zone, root, chain, fingerprint_sha256}. */

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,7 @@ struct http_https {
     struct https_snapshot *current; /* NULL until the first publish */
     struct https_snapshot *retired; /* newest first */
     struct http_services svc;       /* borrowed services */
+    pthread_mutex_t later_lock;     /* a deferred reply's hand-over, below */
 };
 
 /* One request's state, the request context libmicrohttpd keeps for us. */
@@ -71,6 +73,15 @@ struct https_request {
     struct timespec start; /* the headers' arrival, for the latency histogram */
     uint8_t *body;
     size_t body_len;
+    /* A deferred reply (struct reply_waiter): the route's worker stores
+     * |later| and sets |later_ready|; when the connection was suspended
+     * meanwhile it resumes it, and the next call sends |later|. Both flags
+     * change under the listener's later_lock. */
+    struct reply_waiter waiter;
+    struct http_https *srv;
+    struct MHD_Connection *conn;
+    struct reply later;
+    bool deferred, later_ready, suspended;
 };
 
 /* GnuTLS's retrieve callback takes no user pointer: the one listener. */
@@ -286,6 +297,37 @@ static bool peer_addr(struct MHD_Connection *conn, struct lc_addr *out)
     return false;
 }
 
+/* later_done is a deferred reply's waiter: it takes the reply and resumes
+ * the connection when the listener suspended it already; otherwise the
+ * listener, still inside the route's call, sends it itself. */
+static void later_done(struct reply_waiter *w, struct reply *r)
+{
+    struct https_request *req =
+        (struct https_request *)((char *)w - offsetof(struct https_request, waiter));
+    struct MHD_Connection *conn = req->conn;
+    bool resume;
+    pthread_mutex_lock(&req->srv->later_lock);
+    req->later = *r;
+    memset(r, 0, sizeof(*r));
+    req->later_ready = true;
+    resume = req->suspended;
+    pthread_mutex_unlock(&req->srv->later_lock);
+    /* A suspended connection (and so |req|) lives until it is resumed:
+     * libmicrohttpd neither times it out nor closes it meanwhile. */
+    if (resume)
+        MHD_resume_connection(conn);
+}
+
+/* send_later sends the stored deferred reply. */
+static enum MHD_Result send_later(struct MHD_Connection *conn, struct https_request *req)
+{
+    enum MHD_Result ok = send_reply(conn, req, &req->later);
+    reply_cleanup(&req->later);
+    req->deferred = false;
+    req->answered = true;
+    return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -321,8 +363,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->body_len += n;
         return MHD_YES;
     }
+    if (req->deferred) {
+        /* Called again after the resume: the reply is in. */
+        bool ready;
+        pthread_mutex_lock(&srv->later_lock);
+        ready = req->later_ready;
+        pthread_mutex_unlock(&srv->later_lock);
+        return ready ? send_later(conn, req) : MHD_YES;
+    }
     if (req->answered)
         return MHD_YES;
+    req->srv = srv;
+    req->conn = conn;
+    req->waiter.done = later_done;
     struct route_request rreq = {
         .method = method,
         .path = url,
@@ -334,6 +387,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .header = header_value,
         .conn_ctx = conn,
         .svc = &srv->svc,
+        .waiter = &req->waiter,
     };
     struct reply r;
     if (!peer_addr(conn, &rreq.peer)) {
@@ -342,6 +396,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                             "the client's address is unknown");
     }
     route_dispatch(&r, &rreq);
+    if (r.deferred) {
+        /* Suspend unless the reply came in already; the waiter resumes. */
+        bool ready;
+        req->deferred = true;
+        pthread_mutex_lock(&srv->later_lock);
+        ready = req->later_ready;
+        if (!ready) {
+            MHD_suspend_connection(conn);
+            req->suspended = true;
+        }
+        pthread_mutex_unlock(&srv->later_lock);
+        return ready ? send_later(conn, req) : MHD_YES;
+    }
     ok = send_reply(conn, req, &r);
     reply_cleanup(&r);
     req->answered = true;
@@ -356,6 +423,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)conn;
     (void)toe;
     if (req) {
+        reply_cleanup(&req->later);
         free(req->body);
         free(req);
     }
@@ -377,13 +445,16 @@ int http_https_start(struct http_https **out, const int *fds, size_t n_fds,
         return lc_fail(err, LC_E_NOMEM, "out of memory");
     }
     pthread_rwlock_init(&srv->lock, NULL);
+    pthread_mutex_init(&srv->later_lock, NULL);
     srv->svc = *svc;
     serving = srv;
     if (n_fds > HTTPS_MAX_LISTENERS)
         n_fds = HTTPS_MAX_LISTENERS;
     for (size_t i = 0; i < n_fds; i++) {
         struct MHD_Daemon *d = MHD_start_daemon(
-            MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+            MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                MHD_ALLOW_SUSPEND_RESUME,
+            0, NULL, NULL,
             on_request, srv,
             MHD_OPTION_LISTEN_SOCKET, fds[i],
             MHD_OPTION_HTTPS_CERT_CALLBACK, cert_callback,
@@ -453,5 +524,6 @@ void http_https_stop(struct http_https *srv)
         srv->retired = next;
     }
     pthread_rwlock_destroy(&srv->lock);
+    pthread_mutex_destroy(&srv->later_lock);
     free(srv);
 }

@@ -28,7 +28,8 @@ int http_https_start(struct http_https **out, const int *fds, size_t n_fds,
 int http_https_publish(struct http_https *srv, const struct lc_conf *conf,
                        const struct gateway_cert *gc, struct lc_err *err);
 
-/* http_https_stop stops the listener and frees it; NULL is fine. */
+/* http_https_stop stops the listener and frees it; NULL is fine. Services
+ * that answer later (http_enroll_quiesce) must have answered first. */
 void http_https_stop(struct http_https *srv);
 
 #endif

@@ -17,7 +17,18 @@
 #include "http/reply.h"
 #include "store/store.h"
 
+struct enroll_job;
+
 struct http_enroll {
+    /* The issuing worker's queue (enroll.c): POST enroll requests that
+     * answer later, issued in batches under one commit. */
+    pthread_mutex_t queue_lock;
+    pthread_cond_t queue_wake;
+    struct enroll_job *queue_head, *queue_tail; /* under queue_lock */
+    bool worker_running; /* under queue_lock; false: requests run inline */
+    bool stopping;       /* under queue_lock */
+    pthread_t worker;
+
     pthread_mutex_t lock; /* serialises everything below */
     struct store *store;
     struct lc_conf conf;
@@ -37,7 +48,8 @@ struct enroll_issued {
 };
 
 /* enroll_issue_for runs one issuance of |csr| for the request that came from
- * |peer| inside the caller's open transaction: the certificate (names
+ * |peer| inside the caller's open transaction (|parsed|: |csr| parsed
+ * already, or NULL): the certificate (names
  * claimed), the device active, its friendly names pointed at |peer| when
  * they have no address yet, its update key made when it has none, and the
  * enrolment recorded. With |key_shown| the answer carries the update key
@@ -46,8 +58,8 @@ struct enroll_issued {
  * key waits for GET enroll/{id}. Nothing is committed; the caller commits,
  * or rolls back. */
 int enroll_issue_for(struct http_enroll *e, struct enroll_issued *out, const uint8_t *csr,
-                     size_t csr_len, const struct lc_addr *peer, bool key_shown,
-                     struct lc_err *err);
+                     size_t csr_len, const struct csr *parsed, const struct lc_addr *peer,
+                     bool key_shown, struct lc_err *err);
 
 /* enroll_issued_cleanup frees the certificate and wipes the key. */
 void enroll_issued_cleanup(struct enroll_issued *r);
@@ -55,6 +67,10 @@ void enroll_issued_cleanup(struct enroll_issued *r);
 /* enroll_dns_publish points the DNS table at the committed addresses of the
  * friendly names in |names|; call after the commit, with the lock held. */
 void enroll_dns_publish(struct http_enroll *e, const struct policy_names *names);
+
+/* enroll_refused is true when |rc| is a refusal of the request (a 4xx),
+ * false for a failure of the gateway (a 500). */
+bool enroll_refused(int rc);
 
 /* enroll_refusal turns a refusal |rc| into its problem document. */
 void enroll_refusal(struct reply *out, int rc, const struct lc_err *err);

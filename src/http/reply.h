@@ -4,6 +4,7 @@
 #ifndef LC_HTTP_REPLY_H
 #define LC_HTTP_REPLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct reply {
@@ -14,6 +15,17 @@ struct reply {
     char allow[48]; /* for 405: the methods the path takes, "GET, HEAD" */
     const char *www_authenticate; /* for 401: a static challenge, or NULL */
     const char *csp; /* a static Content-Security-Policy, or NULL for the strict default */
+    bool deferred; /* no answer yet: it comes through the request's waiter */
+};
+
+/* A reply that comes later. A route whose work finishes on another thread
+ * (enrolment: the issuing worker's group commit) sets nothing in its reply
+ * but |deferred|, and hands the request's waiter (struct route_request) to
+ * that thread, which calls |done| exactly once, from any thread, with the
+ * real reply; |done| takes over its body. The listener holds the connection
+ * until then and sends the reply as if the route had returned it. */
+struct reply_waiter {
+    void (*done)(struct reply_waiter *w, struct reply *r);
 };
 
 /* reply_json sets |r| to |status| with the compact JSON of |json| (a jansson

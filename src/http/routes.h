@@ -41,6 +41,9 @@ struct route_request {
     const char *(*header)(void *conn_ctx, const char *name);
     void *conn_ctx;
     const struct http_services *svc; /* never NULL */
+    /* The way to answer later (see struct reply_waiter), or NULL: then the
+     * route answers now. Valid until its done is called. */
+    struct reply_waiter *waiter;
     /* Set by route_dispatch: the path segment a "*" in the route matched
      * (inside |path|, not NUL-terminated). */
     const char *param;

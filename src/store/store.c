@@ -1075,6 +1075,31 @@ int store_device_certs_each(struct store *s, int64_t id, store_cert_fn fn, void 
     return rc;
 }
 
+int store_devices_release_name(struct store *s, int64_t *out_n, const char *name,
+                               struct lc_err *err)
+{
+    /* Run once at start, so not a cached statement. Certificates fall to
+     * no device (ON DELETE SET NULL); names, their addresses, DNS keys and
+     * enrolments are deleted (ON DELETE CASCADE). */
+    static const char sql[] =
+        "DELETE FROM devices WHERE id IN ("
+        "  SELECT c.device_id FROM cert_names n JOIN certs c ON c.serial = n.serial"
+        "  WHERE n.name = ?1 AND c.device_id IS NOT NULL)"
+        " AND NOT EXISTS (SELECT 1 FROM certs o WHERE o.device_id = devices.id"
+        "  AND NOT EXISTS (SELECT 1 FROM cert_names m WHERE m.serial = o.serial AND m.name = ?1))";
+    sqlite3_stmt *st = NULL;
+    int rc = LC_OK;
+    *out_n = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE)
+        rc = fail_db(s, err, "releasing the gateway's devices");
+    else
+        *out_n = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int store_device_forget(struct store *s, int64_t id, struct lc_err *err)
 {
     int rc;

@@ -61,6 +61,14 @@ void store_rollback_to(struct store *s);
 int store_device_for_key(struct store *s, int64_t *out_id, const uint8_t key_id[STORE_KEY_ID_LEN],
                          bool create, struct lc_err *err);
 
+/* store_devices_release_name deletes every device that holds a certificate
+ * naming |name| and no certificate without it, in the caller's transaction:
+ * a store from before the gateway's certificates were tied to no device gave
+ * each gateway key a device. Their certificates stay, tied to no device;
+ * their names and keys go with them. *out_n is how many went. */
+int store_devices_release_name(struct store *s, int64_t *out_n, const char *name,
+                               struct lc_err *err);
+
 /* store_device_status copies the status of device |device_id| ("pending",
  * "active" or "revoked") into |out|; LC_E_NOTFOUND when there is none. */
 #define STORE_STATUS_MAX 16

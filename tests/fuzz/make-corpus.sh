@@ -147,6 +147,7 @@ user = lancert
 leaf_days = 90
 enroll_policy = approve
 dns_rrl = 20
+dns_rrl_exempt = 127.0.0.0/8 ::1
 reverse = no
 log_level = info
 "
@@ -184,6 +185,8 @@ put "$out/conf/key-user" "user = nobody"
 put "$out/conf/key-leaf_days" "leaf_days = 397"
 put "$out/conf/key-enroll_policy" "enroll_policy = token"
 put "$out/conf/key-dns_rrl" "dns_rrl = 1000000"
+put "$out/conf/key-dns_rrl_exempt" "dns_rrl_exempt = 127.0.0.0/8 ::1 10.0.0.53/32"
+put "$out/conf/key-dns_rrl_exempt-none" "dns_rrl_exempt = none"
 put "$out/conf/key-reverse" "reverse = yes"
 put "$out/conf/key-log_level" "log_level = warning"
 # Lines that must be refused.
@@ -196,6 +199,7 @@ put "$out/conf/bad-zone-wildcard" "zone = *.arpa"
 put "$out/conf/bad-gateway-hex" "gateway_name = c0a80101"
 put "$out/conf/bad-gateway-dotted" "gateway_name = gw.home"
 put "$out/conf/bad-allow-host-bits" "allow = 10.0.0.1/8"
+put "$out/conf/bad-dns_rrl_exempt" "dns_rrl_exempt = loopback"
 put "$out/conf/bad-allow-17" "allow = 10.0.0.0/24 10.0.1.0/24 10.0.2.0/24 10.0.3.0/24 10.0.4.0/24 10.0.5.0/24 10.0.6.0/24 10.0.7.0/24 10.0.8.0/24 10.0.9.0/24 10.0.10.0/24 10.0.11.0/24 10.0.12.0/24 10.0.13.0/24 10.0.14.0/24 10.0.15.0/24 10.0.16.0/24"
 put "$out/conf/bad-listen-v6-no-brackets" "https_listen = ::1:443"
 put "$out/conf/bad-listen-port-0" "http_listen = 127.0.0.1:0"

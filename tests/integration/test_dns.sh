@@ -197,6 +197,13 @@ r=$($DNSSEND 127.0.0.1 "$DNS_PORT" "$A_QUERY")
 expect_reply "hand-made query" "$r" 4141 0
 expect_eq "hand-made query: the A record" "$(field "$r" 73-)" "c00c0001000100000e100004c0a80117"
 
+# A burst from one socket: the server reads the queries in batches and sends
+# the answers to one address as GSO trains (dns/server.c, udp_send), which
+# the kernel must cut back into one datagram per answer. Every query gets its
+# own answer, equal to the others but for the ID.
+out=$($DNSSEND -f 100 -i 0 -v -w 1 127.0.0.1 "$DNS_PORT" "$A_QUERY")
+expect_eq "a burst of 100 queries from one socket" "$out" "sent 100 answered 100 distinct 100 differing 0"
+
 # unknown opcodes: NOTIMP, with the question echoed
 for op in 1 2 3 4 15; do
     op_flags=$(printf '%04x' $((op << 11)))

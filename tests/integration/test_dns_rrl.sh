@@ -6,6 +6,10 @@
 # Traffic stays inside that pair, and both are removed on exit. Where network
 # namespaces are not permitted the test says so and uses 127.0.0.2 and
 # 127.0.0.3 on the loopback instead.
+# Loopback sources (a local forwarder such as dnsmasq asking for every LAN
+# client) are exempt by default (dns_rrl_exempt): a flood from 127.0.0.1 is
+# answered in full, until dns_rrl_exempt = none; an exempt prefix naming the
+# flooding address lets its flood through too.
 . tests/integration/lib.sh
 
 DNSSEND=${DNSSEND:-tests/bin/dnssend}
@@ -70,6 +74,8 @@ if [ "$MADE_NS" = yes ]; then
     OTHER_SRC=$NET.3
     [ "$(rrl_slot "$FLOOD_SRC")" != "$(rrl_slot "$OTHER_SRC")" ] || OTHER_SRC=$NET.4
     IN="ip netns exec $NS"
+    LISTEN_LO=" 127.0.0.1:"
+    EXEMPT="" # the default: 127.0.0.0/8 ::1
     echo "# sources $FLOOD_SRC and $OTHER_SRC in namespace $NS, server $SERVER on $VETH_HOST"
 else
     echo "# NOTE: no network namespace ($(cat "$T/netns.err")):"
@@ -79,6 +85,8 @@ else
     OTHER_SRC=127.0.0.3
     [ "$(rrl_slot "$FLOOD_SRC")" != "$(rrl_slot "$OTHER_SRC")" ] || OTHER_SRC=127.0.0.4
     IN=""
+    LISTEN_LO=""
+    EXEMPT=127.0.0.1/32 # so that 127.0.0.2 and 127.0.0.3 are limited
 fi
 
 # --- the daemon -------------------------------------------------------------------
@@ -89,15 +97,28 @@ while [ "$DNS_PORT" = "$HTTP_PORT" ]; do DNS_PORT=$(free_port); done
 $LANCERT ca init --state "$S" --allow "127.0.0.0/8 10.0.0.0/8 192.168.0.0/16" >/dev/null ||
     fail "ca init"
 HTTPS_PORT=$(free_port)
-write_conf() { # RRL
+write_conf() { # RRL [EXEMPT]
     cat >"$T/lancert.conf" <<CONF
 state_dir = $S
 allow = 127.0.0.0/8 10.0.0.0/8 192.168.0.0/16
 http_listen = 127.0.0.1:$HTTP_PORT
 https_listen = 127.0.0.1:$HTTPS_PORT
-dns_listen = $SERVER:$DNS_PORT
+dns_listen = $SERVER:$DNS_PORT${LISTEN_LO:+$LISTEN_LO$DNS_PORT}
 dns_rrl = $1
 CONF
+    [ -z "${2:-}" ] || echo "dns_rrl_exempt = $2" >>"$T/lancert.conf"
+}
+reload() { # RRL [EXEMPT]
+    n_reloads=$((${n_reloads:-0} + 1))
+    write_conf "$@"
+    kill -HUP "$DAEMON_PID"
+    i=0
+    until [ "$(grep -c reloaded "$T/daemon.log")" -ge "$n_reloads" ] || [ $i -ge 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$(grep -c reloaded "$T/daemon.log")" -ge "$n_reloads" ] || fail "no reload after SIGHUP"
+    sleep 1.1 # a fresh second for every source
 }
 write_conf 0
 start_daemon --config "$T/lancert.conf"
@@ -119,6 +140,10 @@ Q=41410000000100000000000008633061383031313704686f6d6504617270610000010001
 flood() {
     $IN "$DNSSEND" -f "$2" -i "$3" -w 1 -b "$1" "$SERVER" "$DNS_PORT" "$Q"
 }
+# flood_lo COUNT INTERVAL_US — the same from 127.0.0.1 to 127.0.0.1, as dnsmasq would ask
+flood_lo() {
+    "$DNSSEND" -f "$1" -i "$2" -w 1 -b 127.0.0.1 127.0.0.1 "$DNS_PORT" "$Q"
+}
 # answered_of "sent N answered M" — M
 answered_of() { echo "$1" | sed -n 's/^sent [0-9]* answered \([0-9]*\)$/\1/p'; }
 
@@ -130,11 +155,7 @@ n=$(answered_of "$out")
 ok "dns_rrl = 0: $n of 200 queries in 0.4 s answered"
 
 # --- with dns_rrl = 20, the flooding source is limited, the other is not ---------------
-write_conf $RRL
-kill -HUP "$DAEMON_PID"
-wait_log "reloaded"
-expect_match "reloaded with dns_rrl = $RRL" "$(cat "$T/daemon.log")" "reloaded"
-sleep 1.1 # a fresh second for every source
+reload $RRL $EXEMPT
 # 800 queries over 4 s (200 a second) from one address, while the other asks
 # twenty times, 0.1 s apart.
 flood "$FLOOD_SRC" 800 5000 >"$T/flood" 2>&1 &
@@ -161,6 +182,33 @@ expect_eq "the flooding source still gets answers over TCP" "$tcp_ok" yes
 sleep 1.1
 expect_eq "the limit lasts only for the second: $FLOOD_SRC is answered again" \
     "$(query_from "$FLOOD_SRC")" 192.168.1.23
+
+# --- loopback is exempt by default: a local forwarder asks for every client ----------------
+sleep 1.1
+out=$(flood_lo 200 2000)
+n=$(answered_of "$out")
+[ -n "$n" ] || fail "flood from 127.0.0.1: $out"
+[ "$n" -ge 190 ] || fail "dns_rrl = $RRL: only $n of 200 from 127.0.0.1 answered"
+ok "dns_rrl = $RRL: $n of 200 queries from 127.0.0.1 in 0.4 s answered (exempt)"
+
+# --- dns_rrl_exempt = none: loopback is limited like any source -----------------------------
+reload $RRL none
+out=$(flood_lo 200 2000)
+n=$(answered_of "$out")
+[ -n "$n" ] || fail "flood from 127.0.0.1: $out"
+# 0.4 s of sending and 1 s of waiting straddle at most three clock seconds.
+[ "$n" -ge 1 ] && [ "$n" -le $((3 * RRL)) ] ||
+    fail "dns_rrl_exempt = none: $n of 200 from 127.0.0.1 answered, not limited to $RRL a second"
+ok "dns_rrl_exempt = none: 127.0.0.1 limited, $n of 200 answered"
+
+# --- an exempt prefix naming the flooding address lets its flood through -------------------
+reload $RRL "$FLOOD_SRC/32"
+out=$(flood "$FLOOD_SRC" 200 2000)
+n=$(answered_of "$out")
+[ -n "$n" ] || fail "flood: $out"
+[ "$n" -ge 190 ] || fail "dns_rrl_exempt = $FLOOD_SRC/32: only $n of 200 answered"
+ok "dns_rrl_exempt = $FLOOD_SRC/32: $n of 200 from $FLOOD_SRC answered"
+
 kill -0 "$DAEMON_PID" 2>/dev/null || fail "lancertd died"
 stop_daemon
 expect_eq "SIGTERM stops cleanly" $? 0

@@ -151,6 +151,16 @@ refused "a name outside the zone" 400 5 "$T/outside.json"
 make_csr gwname ec:prime256v1 /CN=x "DNS:$GW"
 csr_body gwname
 refused "the gateway's name" 400 5 "$T/gwname.json"
+# 127.0.0.1 is the gateway's address (https_listen): its hex name is the
+# gateway's by configuration (SPEC: the gateway's own name is reserved), so
+# even a request from that address is refused, by name or by IP SAN.
+make_csr gwhex ec:prime256v1 /CN=x "DNS:7f000001.home.arpa"
+csr_body gwhex
+refused "the gateway's hex name from the gateway's address" 400 1 "$T/gwhex.json"
+expect_match "saying it is the gateway's" "$(field .detail)" "7f000001.home.arpa is the gateway's own name"
+make_csr gwip ec:prime256v1 /CN=x "IP:127.0.0.1"
+csr_body gwip
+refused "the gateway's address as an IP SAN from it" 400 1 "$T/gwip.json"
 jq -n --rawfile csr "$T/hex.csr" '{csr: $csr, token: "not-a-token"}' >"$T/bad.json"
 refused "an unknown token" 403 5 "$T/bad.json"
 
@@ -261,12 +271,24 @@ while :; do
     i=$((i + 1))
 done
 ok "the CRL lists the device's certificate"
-GW_ID=$(sqlite3 "$S/lancert.db" "SELECT device_id FROM certs c JOIN cert_names n ON n.serial = c.serial
-    WHERE n.name = '$GW' AND c.revoked_at IS NULL ORDER BY c.not_before DESC LIMIT 1")
-expect_eq "DELETE the gateway's own key: 409" \
-    "$(c -o /dev/null -w '%{http_code}' -X DELETE -H "$(auth)" "$API/devices/$GW_ID")" 409
-expect_eq "its certificate stays valid" "$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM certs
-    WHERE device_id = $GW_ID AND revoked_at IS NULL")" 1
+# The gateway's own key is no device: its certificate is tied to none and
+# its names are held by none; the API lists the certificate, no device.
+gw_certs() { # WHERE — the gateway's certificates that also match WHERE
+    sqlite3 "$S/lancert.db" "SELECT count(*) FROM certs c JOIN cert_names n ON n.serial = c.serial
+        WHERE n.name = '$GW' AND $1"
+}
+expect_eq "the gateway's certificate is in the store, tied to no device" "$(gw_certs 'c.device_id IS NULL')" 1
+expect_eq "and none of its certificates is a device's" "$(gw_certs 'c.device_id IS NOT NULL')" 0
+expect_eq "no device holds the gateway's hex name" \
+    "$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM names WHERE name = '7f000001.home.arpa'")" 0
+c -H "$(auth)" -o "$T/r" "$API/devices"
+expect_eq "GET devices: none names the gateway" \
+    "$(field '[.devices[].names[] | select(. == "gateway.home.arpa" or . == "7f000001.home.arpa")] | length')" 0
+expect_eq "GET devices: the devices made here only" "$(field '[.devices[].id] | sort | join(",")')" \
+    "$(sqlite3 "$S/lancert.db" "SELECT group_concat(id) FROM (SELECT id FROM devices ORDER BY id)")"
+c -H "$(auth)" -o "$T/r" "$API/certificates"
+expect_eq "GET certificates: the gateway's, with device_id null" \
+    "$(field '[.certificates[] | select(.names | index("gateway.home.arpa")) | .device_id] | tostring')" "[null]"
 # A pending request the admin deletes is refused.
 expect_eq "DELETE a pending device: 200" \
     "$(c -o "$T/r" -w '%{http_code}' -X DELETE -H "$(auth)" "$API/devices/$THIEF_ID")" 200
@@ -328,5 +350,44 @@ expect_eq "two certificates now" \
 stop_daemon || fail "lancertd did not stop cleanly"
 grep -q -- "$TOKEN\|$ETOKEN" "$T/daemon.log" && fail "a token is in the daemon log"
 ok "no token in the daemon log"
+
+# --- a store from an older lancertd: a device for the gateway's key ---------------------------
+# Made by hand as older versions made it: the gateway's certificate tied to
+# a device of its own that holds the gateway's hex name. A second device
+# holding a certificate naming the gateway and one that does not stays (a
+# device is released only when all its certificates are the gateway's).
+sqlite3 "$S/lancert.db" "
+    INSERT INTO devices(key_id, status, created) VALUES (randomblob(32), 'active', 1);
+    UPDATE certs SET device_id = last_insert_rowid() WHERE serial IN
+        (SELECT serial FROM cert_names WHERE name = '$GW');
+    INSERT INTO names(name, device_id, is_hex, created)
+        VALUES ('7f000001.home.arpa', last_insert_rowid(), 1, 1);
+    INSERT INTO devices(key_id, status, created) VALUES (randomblob(32), 'active', 2);
+    INSERT INTO certs(serial, device_id, not_before, not_after, der)
+        VALUES (x'7f000000000000000000000000000001', last_insert_rowid(), 0, 1, x'00'),
+               (x'7f000000000000000000000000000002', last_insert_rowid(), 0, 1, x'00');
+    INSERT INTO cert_names(name, serial) VALUES ('$GW', x'7f000000000000000000000000000001'),
+        ('mixed.home.arpa', x'7f000000000000000000000000000002');" || fail "sqlite3"
+LEGACY_ID=$(sqlite3 "$S/lancert.db" "SELECT device_id FROM names WHERE name = '7f000001.home.arpa'")
+MIXED_ID=$(sqlite3 "$S/lancert.db" "SELECT device_id FROM certs WHERE serial = x'7f000000000000000000000000000002'")
+[ -n "$LEGACY_ID" ] && [ -n "$MIXED_ID" ] || fail "the legacy rows"
+n_devices=$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM devices")
+start_daemon --config "$T/lancert.conf"
+wait_log "gateway certificate"
+expect_match "the start says it released one" "$(cat "$T/daemon.log")" \
+    "removed 1 device made for the gateway's own keys"
+expect_eq "the gateway's device is gone" "$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM devices
+    WHERE id = $LEGACY_ID")" 0
+expect_eq "the device with another certificate stays" "$(sqlite3 "$S/lancert.db" "SELECT count(*)
+    FROM devices WHERE id = $MIXED_ID")" 1
+expect_eq "one device fewer" "$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM devices")" $((n_devices - 1))
+expect_eq "its certificate stays, tied to no device" \
+    "$(gw_certs "c.device_id IS NULL AND c.serial != x'7f000000000000000000000000000001'")" 1
+expect_eq "its hex name is no device's" \
+    "$(sqlite3 "$S/lancert.db" "SELECT count(*) FROM names WHERE name = '7f000001.home.arpa'")" 0
+expect_eq "GET devices: not listed" \
+    "$(c -H "$(auth)" "$API/devices" | jq --argjson id "$LEGACY_ID" '[.devices[] | select(.id == $id)] | length')" 0
+stop_daemon || fail "lancertd did not stop cleanly"
+ok "lancertd stopped again"
 
 done_testing

@@ -211,13 +211,19 @@ csr_for() {
         fail "openssl req for $1"
     jq -n --rawfile c "$2.pem" '{csr: $c}' >"$2" || fail "jq"
 }
-enroll() { code -X POST -H 'Content-Type: application/json' --data-binary "@$1" "$U/api/v1/enroll"; }
-csr_for 7f000001.home.arpa "$T/own.json"
+# enroll FILE [curl args]: POST it to /api/v1/enroll, the status
+enroll() {
+    f=$1
+    shift
+    code "$@" -X POST -H 'Content-Type: application/json' --data-binary "@$f" "$U/api/v1/enroll"
+}
+# 127.0.0.1 is the gateway's address: its hex name is the gateway's.
+csr_for 7f000002.home.arpa "$T/own.json"
 csr_for 7f000009.home.arpa "$T/other.json"
 csr_for printer.home.arpa "$T/friendly.json"
 printf '{"csr": 42}' >"$T/bad.json"
 scrape "$T/m0"
-expect_eq "enrol the hex name of our own address: 201" "$(enroll "$T/own.json")" 201
+expect_eq "enrol the hex name of our own address: 201" "$(enroll "$T/own.json" --interface 127.0.0.2)" 201
 expect_eq "someone else's address: 403" "$(enroll "$T/other.json")" 403
 expect_eq "a friendly name under enroll_policy approve: 202" "$(enroll "$T/friendly.json")" 202
 expect_eq "a malformed body: 400" "$(enroll "$T/bad.json")" 400

@@ -4,7 +4,7 @@
  * are printed in hex, one per line.
  *
  *   dnssend [-t|-r] [-k] [-n COUNT] [-w SECONDS] [-b SRC] ADDR PORT HEX...
- *   dnssend -f COUNT [-i USEC] [-w SECONDS] [-b SRC] ADDR PORT HEX
+ *   dnssend -f COUNT [-i USEC] [-v] [-w SECONDS] [-b SRC] ADDR PORT HEX
  *
  * UDP (default): each HEX is one datagram; after each, prints the reply's
  * hex or "none" when nothing came within the wait.
@@ -16,6 +16,10 @@
  *     prints "closed after S.S s" or "open after S.S s".
  * -f  UDP flood: COUNT copies of HEX (each with its own ID), one every USEC
  *     microseconds (default 1000), then the wait; prints "sent N answered M".
+ * -v  with -f: check each reply too, and add " distinct D differing X": D
+ *     replies carried an ID that was sent and not answered before, X differed
+ *     from the first reply in their length or in any byte after the ID (all
+ *     copies ask the same, so their answers must be equal but for the ID).
  * -b  bind to source address SRC first.
  * Exit status: 0 when the exchange ran (whatever the replies), 1 on a socket
  * error, 2 on bad usage. */
@@ -45,7 +49,7 @@ static double now_s(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: dnssend [-t|-r] [-k] [-n COUNT] [-w SECONDS] [-b SRC] ADDR PORT HEX...\n"
-                    "       dnssend -f COUNT [-i USEC] [-w SECONDS] [-b SRC] ADDR PORT HEX\n");
+                    "       dnssend -f COUNT [-i USEC] [-v] [-w SECONDS] [-b SRC] ADDR PORT HEX\n");
     return 2;
 }
 
@@ -151,11 +155,37 @@ static int run_udp(int fd, uint8_t *const *msgs, const size_t *lens, size_t n_ms
     return 0;
 }
 
+/* flood_check: -v's bookkeeping over the replies of a flood. */
+struct flood_check {
+    uint8_t first[MSG_MAX];
+    ssize_t first_len; /* -1 before the first reply */
+    bool seen[65536];
+    long distinct, differing;
+};
+
+static void flood_note(struct flood_check *c, const uint8_t *reply, ssize_t len, long sent)
+{
+    if (c->first_len < 0) {
+        memcpy(c->first, reply, (size_t)len);
+        c->first_len = len;
+    }
+    if (len != c->first_len || (len > 2 && memcmp(reply + 2, c->first + 2, (size_t)len - 2) != 0))
+        c->differing++;
+    if (len >= 2) {
+        unsigned id = (unsigned)reply[0] << 8 | reply[1];
+        if ((long)id < sent && !c->seen[id]) {
+            c->seen[id] = true;
+            c->distinct++;
+        }
+    }
+}
+
 static int run_flood(int fd, const uint8_t *msg, size_t len, long count, long interval_us,
-                     double wait)
+                     double wait, bool verify)
 {
     static uint8_t buf[MSG_MAX];
     static uint8_t copy[MSG_MAX];
+    static struct flood_check check = {.first_len = -1};
     long sent = 0, answered = 0;
     double start = now_s(), end = 0;
     memcpy(copy, msg, len);
@@ -180,11 +210,19 @@ static int run_flood(int fd, const uint8_t *msg, size_t len, long count, long in
         struct pollfd pfd = {fd, POLLIN, 0};
         int ms = (int)((next - t) * 1000);
         if (poll(&pfd, 1, ms > 0 ? ms : 0) > 0) {
-            while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+            ssize_t got;
+            while ((got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
                 answered++;
+                if (verify)
+                    flood_note(&check, buf, got, sent);
+            }
         }
     }
-    printf("sent %ld answered %ld\n", sent, answered);
+    if (verify)
+        printf("sent %ld answered %ld distinct %ld differing %ld\n", sent, answered, check.distinct,
+               check.differing);
+    else
+        printf("sent %ld answered %ld\n", sent, answered);
     return 0;
 }
 
@@ -252,7 +290,7 @@ int main(int argc, char **argv)
     static size_t lens[MAX_MSGS];
     uint8_t *framed = NULL;
     size_t n_msgs = 0, framed_len = 0, framed_cap = 0;
-    bool tcp = false, raw = false, wait_close = false;
+    bool tcp = false, raw = false, wait_close = false, verify = false;
     long want = -1, flood = 0, interval_us = 1000;
     double wait = 2.0;
     const char *src = NULL;
@@ -261,7 +299,7 @@ int main(int argc, char **argv)
     char *end;
     int opt, fd = -1, rc = 1;
 
-    while ((opt = getopt(argc, argv, "trkn:w:b:f:i:")) != -1) {
+    while ((opt = getopt(argc, argv, "trkvn:w:b:f:i:")) != -1) {
         switch (opt) {
         case 't': tcp = true; break;
         case 'r': tcp = raw = true; break;
@@ -271,6 +309,7 @@ int main(int argc, char **argv)
         case 'b': src = optarg; break;
         case 'f': flood = atol(optarg); break;
         case 'i': interval_us = atol(optarg); break;
+        case 'v': verify = true; break;
         default: return usage();
         }
     }
@@ -322,7 +361,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (flood > 0)
-        rc = run_flood(fd, msgs[0], lens[0], flood, interval_us, wait);
+        rc = run_flood(fd, msgs[0], lens[0], flood, interval_us, wait, verify);
     else if (tcp)
         rc = run_tcp(fd, framed, framed_len, want, wait_close, wait);
     else

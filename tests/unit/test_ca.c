@@ -1129,6 +1129,44 @@ START_TEST(test_policy_addresses)
 }
 END_TEST
 
+/* The gateway's addresses: their hex names are the gateway's (reserved), by
+ * name or by address, unless the caller is the gateway itself. */
+START_TEST(test_policy_gateway_addresses)
+{
+    struct lc_addr gw[2];
+    ck_assert(addr_parse(&gw[0], "192.168.1.1", strlen("192.168.1.1")));
+    ck_assert(addr_parse(&gw[1], "fd00::1", strlen("fd00::1")));
+    struct policy p = test_policy();
+    p.gateway_addrs = gw;
+    p.n_gateway_addrs = 2;
+    struct policy_names out;
+    struct lc_err err = {LC_OK, ""};
+    static const char *const reserved[] = {"c0a80101", "C0A80101.home.arpa.",
+                                           "fd000000000000000000000000000001.home.arpa"};
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        const char *one[] = {reserved[i]};
+        TH_FAILS(check(&p, &out, one, 1, NULL, 0, &err), LC_E_RESERVED, err);
+        ck_assert_msg(strstr(err.msg, "the gateway's own name") != NULL, "%s", err.msg);
+        const char *with[] = {"printer", reserved[i]};
+        TH_FAILS(check(&p, &out, with, 2, NULL, 0, &err), LC_E_RESERVED, err);
+    }
+    static const char *const ips[] = {"192.168.1.1", "fd00::1", "::ffff:192.168.1.1"};
+    for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+        const char *one[] = {ips[i]};
+        TH_FAILS(check(&p, &out, NULL, 0, one, 1, &err), LC_E_RESERVED, err);
+    }
+    /* Its neighbours are anyone's who shows the address. */
+    static const char *const near[] = {"c0a80102", "fd000000000000000000000000000002.home.arpa"};
+    TH_OK(check(&p, &out, near, 2, NULL, 0, &err), err);
+    ck_assert_uint_eq(out.n_ips, 2);
+    /* The gateway itself may have them. */
+    p.allow_gateway = true;
+    const char *mine[] = {"gateway", "c0a80101"};
+    TH_OK(check(&p, &out, mine, 2, NULL, 0, &err), err);
+    ck_assert_str_eq(out.names[1], "c0a80101.home.arpa");
+}
+END_TEST
+
 /* ---- issuance -------------------------------------------------------------- */
 
 struct issue_env {
@@ -2059,6 +2097,7 @@ START_TEST(test_gateway_cert)
     env_open(&env);
     TH_OK(conf_set(&env.conf, "https_listen", "192.168.1.1:8443 127.0.0.1:8443", &err), err);
     TH_OK(conf_finish(&env.conf, &err), err);
+    issuer_init(&env.is, env.ca, env.store, &env.conf); /* as the daemon does, after the conf */
     memset(&gc, 0, sizeof(gc));
     memset(&first, 0, sizeof(first));
 
@@ -2078,9 +2117,29 @@ START_TEST(test_gateway_cert)
     ck_assert_int_eq(gc.not_after - gc.not_before, 90 * 86400 + 300);
     ck_assert(gc.renew_at > gc.not_before && gc.renew_at < gc.not_after);
     ck_assert_int_eq(rows(&env, "certs"), 1);
-    /* The gateway's name belongs to no device key; its hex name is claimed. */
+    /* The certificate is tied to no device and claims no name: its names
+     * are the gateway's by configuration. */
+    struct store_cert row;
+    TH_OK(store_cert_get(env.store, &row, gc.serial, &err), err);
+    ck_assert_int_eq(row.device_id, 0);
+    free((void *)(uintptr_t)row.der);
+    ck_assert_int_eq(rows(&env, "devices"), 0);
+    ck_assert_int_eq(rows(&env, "names"), 0);
     TH_FAILS(store_name_get(env.store, &held, "gateway.home.arpa", &err), LC_E_NOTFOUND, err);
-    TH_OK(store_name_get(env.store, &held, "c0a80101.home.arpa", &err), err);
+    TH_FAILS(store_name_get(env.store, &held, "c0a80101.home.arpa", &err), LC_E_NOTFOUND, err);
+
+    /* A device can never have them, the hex name of the gateway's address
+     * included: refused, and nothing stored. */
+    struct issue_result dev;
+    EVP_PKEY *dev_key = th_key_ec("P-256");
+    size_t dev_len;
+    static const char *const gw_hex[] = {"c0a80101.home.arpa"};
+    uint8_t *dev_csr = th_csr_der(dev_key, NULL, gw_hex, 1, NULL, 0, &dev_len);
+    TH_FAILS(issue(&env, &dev, dev_csr, dev_len, NULL, 0, &err), LC_E_RESERVED, err);
+    static const char *const gw_name[] = {"gateway"};
+    TH_FAILS(issue(&env, &dev, dev_csr, dev_len, gw_name, 1, &err), LC_E_RESERVED, err);
+    ck_assert_int_eq(rows(&env, "devices"), 0);
+    ck_assert_int_eq(rows(&env, "certs"), 1);
 
     /* Still good: kept as it is. */
     memcpy(first.serial, gc.serial, sizeof(gc.serial));
@@ -2123,8 +2182,86 @@ START_TEST(test_gateway_cert)
     ck_assert_int_eq(unlink(path), 0);
     refresh(&env, &gc, true);
     ck_assert_mem_ne(gc.serial, first.serial, sizeof(gc.serial));
+    /* Five certificates, five keys, and still no device, no name. */
+    ck_assert_int_eq(rows(&env, "certs"), 5);
+    ck_assert_int_eq(rows(&env, "devices"), 0);
+    ck_assert_int_eq(rows(&env, "names"), 0);
+
+    /* 192.168.1.1 is no longer the gateway's: a device there may have it. */
+    issuer_init(&env.is, env.ca, env.store, &env.conf);
+    struct issue_result later;
+    TH_OK(issue(&env, &later, dev_csr, dev_len, NULL, 0, &err), err);
+    ck_assert_int_ne(later.device_id, 0);
+    issue_result_cleanup(&later);
+    static const char *const new_hex[] = {"c0a80102"};
+    TH_FAILS(issue(&env, &later, dev_csr, dev_len, new_hex, 1, &err), LC_E_RESERVED, err);
+    OPENSSL_free(dev_csr);
+    EVP_PKEY_free(dev_key);
     gateway_cert_cleanup(&gc);
     gateway_cert_cleanup(&gc); /* twice is fine */
+    env_close(&env);
+}
+END_TEST
+
+/* A store from an older lancertd: a device for each gateway key. */
+START_TEST(test_gateway_release_devices)
+{
+    struct issue_env env;
+    struct lc_err err = {LC_OK, ""};
+    static const uint8_t der[] = {0x30, 0x00};
+    static const uint8_t key_a[32] = {1}, key_b[32] = {2}, key_c[32] = {3};
+    int64_t old_gw, mixed, plain, n = -1;
+    struct store_cert c = {.not_before = 1, .not_after = 2, .der = der, .der_len = sizeof(der)};
+    const char *gw_names[] = {"gateway.home.arpa", "c0a80101.home.arpa"};
+    const char *dev_names[] = {"printer.home.arpa"};
+    init_root();
+    env_open(&env);
+    TH_OK(store_begin(env.store, &err), err);
+    /* Two certificates of two gateway keys, as older versions issued them. */
+    TH_OK(store_device_for_key(env.store, &old_gw, key_a, true, &err), err);
+    TH_OK(store_name_claim(env.store, gw_names[1], old_gw, true, &err), err);
+    c.device_id = old_gw;
+    c.serial[0] = 0x11;
+    TH_OK(store_cert_put(env.store, &c, gw_names, 2, &err), err);
+    c.serial[0] = 0x12;
+    TH_OK(store_cert_put(env.store, &c, gw_names, 1, &err), err);
+    /* A device with one certificate naming the gateway and another not. */
+    TH_OK(store_device_for_key(env.store, &mixed, key_b, true, &err), err);
+    c.device_id = mixed;
+    c.serial[0] = 0x21;
+    TH_OK(store_cert_put(env.store, &c, gw_names, 1, &err), err);
+    c.serial[0] = 0x22;
+    TH_OK(store_cert_put(env.store, &c, dev_names, 1, &err), err);
+    /* A device that never had one. */
+    TH_OK(store_device_for_key(env.store, &plain, key_c, true, &err), err);
+    TH_OK(store_name_claim(env.store, dev_names[0], plain, false, &err), err);
+    c.device_id = plain;
+    c.serial[0] = 0x31;
+    TH_OK(store_cert_put(env.store, &c, dev_names, 1, &err), err);
+    TH_OK(store_commit(env.store, &err), err);
+
+    TH_OK(gateway_release_devices(&n, env.store, &env.conf, &err), err);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(rows(&env, "devices"), 2);
+    ck_assert_int_eq(rows(&env, "certs"), 5);
+    struct store_cert row;
+    static const uint8_t owners[][2] = {{0x11, 0}, {0x12, 0}, {0x21, 2}, {0x22, 2}, {0x31, 3}};
+    const int64_t ids[] = {0, 0, mixed, plain};
+    for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+        uint8_t serial[16] = {owners[i][0]};
+        TH_OK(store_cert_get(env.store, &row, serial, &err), err);
+        ck_assert_int_eq(row.device_id, ids[owners[i][1]]);
+        free((void *)(uintptr_t)row.der);
+    }
+    struct store_name held;
+    TH_FAILS(store_name_get(env.store, &held, gw_names[1], &err), LC_E_NOTFOUND, err);
+    TH_OK(store_name_get(env.store, &held, dev_names[0], &err), err);
+    ck_assert_int_eq(held.device_id, plain);
+
+    /* Again: nothing left to do. */
+    TH_OK(gateway_release_devices(&n, env.store, &env.conf, &err), err);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(rows(&env, "devices"), 2);
     env_close(&env);
 }
 END_TEST
@@ -2170,6 +2307,7 @@ static Suite *ca_suite(void)
     tcase_add_test(tc, test_policy_limits);
     tcase_add_test(tc, test_policy_refusals);
     tcase_add_test(tc, test_policy_addresses);
+    tcase_add_test(tc, test_policy_gateway_addresses);
     suite_add_tcase(s, tc);
 
     tc = tcase("issue");
@@ -2180,6 +2318,7 @@ static Suite *ca_suite(void)
     tcase_add_test(tc, test_issue_refusals_leave_no_trace);
     tcase_add_test(tc, test_issue_renewal);
     tcase_add_test(tc, test_gateway_cert);
+    tcase_add_test(tc, test_gateway_release_devices);
     suite_add_tcase(s, tc);
 
     tc = tcase("name_constraints");

@@ -64,6 +64,8 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(conf.leaf_days, 90);
     ck_assert_int_eq(conf.enroll_policy, ENROLL_APPROVE);
     ck_assert_uint_eq(conf.dns_rrl, 20);
+    prefix_set_format(text, sizeof(text), &conf.dns_rrl_exempt);
+    ck_assert_str_eq(text, "127.0.0.0/8 ::1/128");
     ck_assert(!conf.reverse);
     ck_assert_int_eq(conf.log_level, LOG_INFO);
 
@@ -82,7 +84,7 @@ START_TEST(test_is_key)
     static const char *const keys[] = {"zone", "allow", "gateway_name", "gateway_address",
                                        "state_dir", "dns_listen", "http_listen", "https_listen",
                                        "user", "leaf_days", "enroll_policy", "dns_rrl",
-                                       "reverse", "log_level"};
+                                       "dns_rrl_exempt", "reverse", "log_level"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ck_assert_msg(conf_is_key(keys[i]), "%s is not a key", keys[i]);
     ck_assert(!conf_is_key(""));
@@ -322,6 +324,26 @@ START_TEST(test_numbers)
     set_refused(&conf, "dns_rrl", "1000001");
     set_refused(&conf, "dns_rrl", "-1");
     set_refused(&conf, "dns_rrl", "many");
+
+    /* dns_rrl_exempt: prefixes, or none; a refusal keeps the old set. */
+    char text[256];
+    struct lc_addr lo = addr_of("127.0.0.53"), lo6 = addr_of("::1"), lan = addr_of("10.0.0.53");
+    ck_assert(prefix_set_contains(&conf.dns_rrl_exempt, &lo));
+    ck_assert(prefix_set_contains(&conf.dns_rrl_exempt, &lo6));
+    ck_assert(!prefix_set_contains(&conf.dns_rrl_exempt, &lan));
+    set_ok(&conf, "dns_rrl_exempt", "10.0.0.53/32, fd00::53/128");
+    prefix_set_format(text, sizeof(text), &conf.dns_rrl_exempt);
+    ck_assert_str_eq(text, "10.0.0.53/32 fd00::53/128");
+    ck_assert(prefix_set_contains(&conf.dns_rrl_exempt, &lan));
+    ck_assert(!prefix_set_contains(&conf.dns_rrl_exempt, &lo));
+    static const char *const bad_exempt[] = {"", " ", "loopback", "127.0.0.1/33", "10.0.0.1/8",
+                                             "none 10.0.0.0/8", "::1/129", "127.0.0.1:53"};
+    for (size_t i = 0; i < sizeof(bad_exempt) / sizeof(bad_exempt[0]); i++)
+        set_refused(&conf, "dns_rrl_exempt", bad_exempt[i]);
+    ck_assert_uint_eq(conf.dns_rrl_exempt.n_prefixes, 2);
+    set_ok(&conf, "dns_rrl_exempt", "none");
+    ck_assert_uint_eq(conf.dns_rrl_exempt.n_prefixes, 0);
+    ck_assert(!prefix_set_contains(&conf.dns_rrl_exempt, &lo));
 }
 END_TEST
 

@@ -230,7 +230,7 @@
                         { mono: c.serial },
                         c.names.join(', '),
                         when(c.not_after),
-                        c.device_id === null ? 'gateway or CLI' : `#${c.device_id}`,
+                        c.device_id === null ? 'gateway' : `#${c.device_id}`,
                         badge(certState(c)),
                         c.revoked ? '—' : el('button', {
                             type: 'button', class: 'danger', 'aria-label': `Revoke certificate ${c.serial}`,
