@@ -232,7 +232,7 @@ static void certs_content(struct sbuf *b, const json_t *certs, int64_t now)
         if (json_is_integer(dev))
             snprintf(device, sizeof(device), "#%lld", (long long)json_integer_value(dev));
         else
-            snprintf(device, sizeof(device), "gateway or CLI");
+            snprintf(device, sizeof(device), "gateway");
         const struct page_var vars[] = {
             {"serial", serial ? serial : "", false},
             {"names", names, false},
