@@ -15,5 +15,7 @@ extern const unsigned char web_ui_app_css[];
 extern const size_t web_ui_app_css_len;
 extern const unsigned char web_ui_app_js[];
 extern const size_t web_ui_app_js_len;
+extern const unsigned char web_ui_view_html[];
+extern const size_t web_ui_view_html_len;
 
 #endif

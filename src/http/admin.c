@@ -32,6 +32,8 @@ struct http_admin {
 /* RFC 6750 section 3: the challenge is the same whether the token was
  * missing or wrong, so a caller learns nothing about which. */
 static const char bearer_challenge[] = "Bearer realm=\"lancert admin\"";
+static const char basic_challenge[] = "Basic realm=\"lancert admin\", charset=\"UTF-8\"";
+
 
 int http_admin_new(struct http_admin **out, const char *state_dir, http_admin_changed_fn changed,
                    void *ctx, struct lc_err *err)
@@ -92,6 +94,77 @@ bool http_bearer_parse(const char *header, const char **out_token, size_t *out_l
     *out_len = n;
     ok = true;
 out:
+    return ok;
+}
+
+/* b64_value is the value of a standard base64 digit (RFC 4648 section 4),
+ * -1 for anything else. */
+static int b64_value(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* b64_decode decodes padded base64 |in| into |out| (room for |cap| bytes);
+ * false for a length not a multiple of 4, a stray or misplaced '=', or too
+ * much data. */
+static bool b64_decode(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *in, size_t len)
+{
+    size_t n = 0, pad = 0;
+    if (len == 0 || len % 4 != 0)
+        return false;
+    while (pad < 2 && in[len - 1 - pad] == '=')
+        pad++;
+    for (size_t i = 0; i < len; i += 4) {
+        uint32_t v = 0;
+        size_t digits = i + 4 == len ? 4 - pad : 4;
+        for (size_t k = 0; k < 4; k++) {
+            int d = k < digits ? b64_value(in[i + k]) : 0;
+            if (d < 0)
+                return false;
+            v = v << 6 | (uint32_t)d;
+        }
+        for (size_t k = 0; k + 1 < digits; k++) {
+            if (n == cap)
+                return false;
+            out[n++] = (uint8_t)(v >> (16 - 8 * k));
+        }
+    }
+    *out_len = n;
+    return true;
+}
+
+bool http_basic_password(char out[HTTP_BEARER_MAX + 1], size_t *out_len, const char *header)
+{
+    uint8_t plain[HTTP_BASIC_MAX];
+    const uint8_t *colon;
+    size_t len = header ? strlen(header) : 0, n = 0, i = 6, pass_len;
+    bool ok = false;
+    if (len < 6 || strncasecmp(header, "Basic ", 6) != 0)
+        goto out;
+    while (i < len && header[i] == ' ')
+        i++;
+    if (len - i > HTTP_BASIC_MAX ||
+        !b64_decode(plain, sizeof(plain), &n, (const uint8_t *)header + i, len - i) ||
+        !(colon = memchr(plain, ':', n)))
+        goto out;
+    for (size_t k = 0; k < n; k++)
+        if (plain[k] < 0x20 || plain[k] == 0x7f)
+            goto out;
+    pass_len = n - (size_t)(colon + 1 - plain);
+    if (pass_len == 0 || pass_len > HTTP_BEARER_MAX)
+        goto out;
+    memcpy(out, colon + 1, pass_len);
+    out[pass_len] = '\0';
+    *out_len = pass_len;
+    ok = true;
+out:
+    OPENSSL_cleanse(plain, sizeof(plain));
     return ok;
 }
 
@@ -172,6 +245,23 @@ static int add_cert(void *ctx, const struct store_cert *c)
     else if ((j = cert_record(l->store, c, &rc, l->err)) && json_array_append_new(l->list, j) != 0)
         rc = lc_fail(l->err, LC_E_NOMEM, "out of memory");
     return rc;
+}
+
+int http_admin_certs_json(struct http_admin *a, void **out, struct lc_err *err)
+{
+    struct list_ctx l = {a->store, json_array(), err};
+    int rc;
+    if (!l.list)
+        return lc_fail(err, LC_E_NOMEM, "out of memory");
+    pthread_mutex_lock(&a->lock);
+    rc = store_cert_each(a->store, STORE_CERTS_ALL, NULL, 0, add_cert, &l, err);
+    pthread_mutex_unlock(&a->lock);
+    if (rc != LC_OK) {
+        json_decref(l.list);
+        return rc;
+    }
+    *out = l.list;
+    return LC_OK;
 }
 
 void http_admin_certs_list(struct reply *out, const struct route_request *req)
@@ -279,5 +369,35 @@ bool http_admin_authorize(struct reply *out, const struct route_request *req)
     pthread_mutex_lock(&a->lock);
     ok = authorized(a, out, req);
     pthread_mutex_unlock(&a->lock);
+    return ok;
+}
+
+bool http_admin_authorize_basic(struct reply *out, const struct route_request *req)
+{
+    struct http_admin *a = req->svc->admin;
+    char password[HTTP_BEARER_MAX + 1];
+    size_t len = 0;
+    bool ok = false;
+    struct lc_err err;
+    if (!a) {
+        reply_problem(out, 503, "Service Unavailable", "the admin API is not running");
+        return false;
+    }
+    if (http_basic_password(password, &len, req->authorization)) {
+        pthread_mutex_lock(&a->lock);
+        if (admin_token_check(a->store, &ok, password, len, &err) != LC_OK) {
+            store_failed(out, &err);
+            pthread_mutex_unlock(&a->lock);
+            OPENSSL_cleanse(password, sizeof(password));
+            return false;
+        }
+        pthread_mutex_unlock(&a->lock);
+    }
+    OPENSSL_cleanse(password, sizeof(password));
+    if (!ok) {
+        reply_problem(out, 401, "Unauthorized",
+                      "these pages need the admin token as the password of HTTP Basic");
+        out->www_authenticate = basic_challenge;
+    }
     return ok;
 }

@@ -39,6 +39,22 @@ bool http_bearer_parse(const char *header, const char **out_token, size_t *out_l
  * that the admin may call. */
 bool http_admin_authorize(struct reply *out, const struct route_request *req);
 
+/* http_basic_password finds the password in an Authorization header value
+ * of the form "Basic <base64 of user:password>" (RFC 7617; the scheme is
+ * case-insensitive, the user name is ignored) and copies it, NUL-terminated,
+ * to |out|. False for anything else: bad base64, no ':', an empty password
+ * or one over HTTP_BEARER_MAX bytes, a NUL or control byte. The caller wipes
+ * |out| with OPENSSL_cleanse. */
+#define HTTP_BASIC_MAX 700 /* base64 of a 256-byte user, ':' and a 256-byte password */
+bool http_basic_password(char out[HTTP_BEARER_MAX + 1], size_t *out_len, const char *header);
+
+/* http_admin_authorize_basic is http_admin_authorize for the read-only web
+ * pages (src/http/uiview.c): the admin token as the password of HTTP Basic,
+ * which a browser asks for and then resends by itself; the 401 carries the
+ * Basic challenge. Only routes that change nothing may
+ * take it: see docs/architecture.md on CSRF. */
+bool http_admin_authorize_basic(struct reply *out, const struct route_request *req);
+
 struct store;
 /* http_admin_authorize_on is http_admin_authorize against the admin token
  * hash in |store|, a handle its caller serialises: for services with a
@@ -50,6 +66,11 @@ bool http_admin_authorize_on(struct reply *out, const struct route_request *req,
  * as {"certificates": [{serial, names, not_before, not_after, revoked,
  * revoked_at?, device_id}]}. */
 void http_admin_certs_list(struct reply *out, const struct route_request *req);
+
+/* http_admin_certs_json sets |*out| to the array GET /api/v1/certificates
+ * lists (every certificate), taking |a|'s lock; no token check, the caller
+ * made it. The caller frees |*out| with json_decref. */
+int http_admin_certs_json(struct http_admin *a, void **out, struct lc_err *err);
 
 /* POST /api/v1/certificates/{serial}/revoke: revokes, commits, then answers
  * 200 with the record; 400 malformed serial, 404 unknown, 409 already revoked. */

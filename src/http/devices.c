@@ -195,22 +195,46 @@ static int list_one(void *ctx, const struct store_device *d)
                                                    : lc_fail(l->err, LC_E_NOMEM, "out of memory");
 }
 
+/* devices_collect builds the Device records of every device, with |e|'s
+ * lock held: the list GET devices answers and the web pages show. */
+static int devices_collect(struct http_enroll *e, json_t **out, struct lc_err *err)
+{
+    struct list_ctx l = {e, json_array(), err};
+    int rc;
+    if (!l.list)
+        return lc_fail(err, LC_E_NOMEM, "out of memory");
+    if ((rc = store_devices_each(e->store, list_one, &l, err)) != LC_OK) {
+        json_decref(l.list);
+        return rc;
+    }
+    *out = l.list;
+    return LC_OK;
+}
+
+int http_devices_json(struct http_enroll *e, void **out, struct lc_err *err)
+{
+    json_t *list = NULL;
+    int rc;
+    pthread_mutex_lock(&e->lock);
+    rc = devices_collect(e, &list, err);
+    pthread_mutex_unlock(&e->lock);
+    if (rc == LC_OK)
+        *out = list;
+    return rc;
+}
+
 void http_devices_list(struct reply *out, const struct route_request *req)
 {
     struct http_enroll *e = req->svc->enroll;
     struct lc_err err;
-    struct list_ctx l = {e, json_array(), &err};
+    json_t *list = NULL;
     if (!admin_begin(e, out, req))
-        goto out;
-    if (!l.list)
-        reply_problem(out, 500, "Internal Server Error", "out of memory");
-    else if (store_devices_each(e->store, list_one, &l, &err) != LC_OK)
+        return;
+    if (devices_collect(e, &list, &err) != LC_OK)
         enroll_store_failed(out, &err);
     else
-        reply_json(out, 200, json_pack("{s:O}", "devices", l.list));
+        reply_json(out, 200, json_pack("{s:o}", "devices", list));
     pthread_mutex_unlock(&e->lock);
-out:
-    json_decref(l.list);
 }
 
 void http_device_get(struct reply *out, const struct route_request *req)

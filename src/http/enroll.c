@@ -441,6 +441,17 @@ out:
     free(full);
 }
 
+_Static_assert(HTTP_FINGERPRINT_LEN == CA_FINGERPRINT_LEN, "the fingerprint's size");
+
+void http_enroll_root(struct http_enroll *e, char zone[LC_NAME_MAX + 1],
+                      char fingerprint[HTTP_FINGERPRINT_LEN])
+{
+    pthread_mutex_lock(&e->lock);
+    snprintf(zone, LC_NAME_MAX + 1, "%s", e->conf.zone);
+    ca_fingerprint(fingerprint, ca_anchor(e->ca));
+    pthread_mutex_unlock(&e->lock);
+}
+
 /* What POST enroll asks for; borrowed from the request. */
 struct enroll_ask {
     const uint8_t *csr;

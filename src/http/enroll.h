@@ -57,6 +57,17 @@ void http_enroll_get(struct reply *out, const struct route_request *req);
 /* Admin (bearer token): GET /api/v1/devices, GET /api/v1/devices/{id},
  * POST /api/v1/devices/{id}/approve, DELETE /api/v1/devices/{id},
  * POST /api/v1/tokens. */
+/* http_devices_json sets |*out| (a jansson array the caller frees) to the
+ * Device records GET /api/v1/devices lists, taking |e|'s lock; no token
+ * check, the caller made it. For the read-only web pages. */
+int http_devices_json(struct http_enroll *e, void **out, struct lc_err *err);
+
+/* http_enroll_root copies the zone and the root's SHA-256 fingerprint, as
+ * GET /api/v1/ca gives them. */
+#define HTTP_FINGERPRINT_LEN 96 /* CA_FINGERPRINT_LEN of ca/ca.h */
+void http_enroll_root(struct http_enroll *e, char zone[LC_NAME_MAX + 1],
+                      char fingerprint[HTTP_FINGERPRINT_LEN]);
+
 void http_devices_list(struct reply *out, const struct route_request *req);
 void http_device_get(struct reply *out, const struct route_request *req);
 void http_device_approve(struct reply *out, const struct route_request *req);

@@ -10,6 +10,7 @@
 
 #include "core/metrics.h"
 #include "http/ui.h"
+#include "http/uiview.h"
 
 struct route {
     const char *path;
@@ -73,6 +74,9 @@ static const struct route routes[] = {
     {"/ui/", "GET", http_ui_file},
     {"/ui/app.css", "GET", http_ui_file},
     {"/ui/app.js", "GET", http_ui_file},
+    {"/ui/devices.html", "GET", http_uiview_devices},
+    {"/ui/certificates.html", "GET", http_uiview_certificates},
+    {"/ui/health.html", "GET", http_uiview_health},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

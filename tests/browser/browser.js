@@ -15,6 +15,11 @@
 //       the admin UI at URL (/ui/): a wrong token refused, log in, approve
 //       device PENDING_ID, revoke device ACTIVE_ID, make an enrolment token,
 //       every view screenshotted at both sizes; print what the page said
+//   node browser.js nojs URL USER PASSWORD SHOT_PREFIX
+//       the admin UI at URL (/ui/) with JavaScript off and HTTP Basic
+//       credentials: follow the <noscript> links to the read-only pages,
+//       each screenshotted at both sizes; print their text and any request
+//       that left the page's origin
 //
 // No request leaves for the internet: the browser runs inside the test's
 // network namespace, and the flags below turn off Chromium's own traffic.
@@ -31,7 +36,7 @@ const VIEWPORTS = {
     phone: { width: 390, height: 844, isMobile: true, deviceScaleFactor: 2 },
 };
 
-async function withBrowser(viewport, fn) {
+async function withBrowser(viewport, fn, extra) {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lancert-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
         executablePath: EXECUTABLE,
@@ -48,6 +53,7 @@ async function withBrowser(viewport, fn) {
             '--disable-sync',
             '--disable-features=DnsOverHttps',
         ],
+        ...(extra || {}),
     });
     try {
         const page = context.pages()[0] || (await context.newPage());
@@ -190,6 +196,38 @@ async function cmdUi(url, token, pendingId, activeId, shotPrefix) {
     return result;
 }
 
+async function cmdNojs(url, user, password, shotPrefix) {
+    const result = {};
+    const origin = new URL(url).origin;
+    for (const name of ['desktop', 'phone']) {
+        const r = await withBrowser(VIEWPORTS[name], async (page) => {
+            const out = { elsewhere: [] };
+            page.on('request', (q) => {
+                if (new URL(q.url()).origin !== origin)
+                    out.elsewhere.push(q.url());
+            });
+            const { error } = await open(page, url);
+            if (error)
+                return { error };
+            out.noscript = await page.locator('main').innerText();
+            for (const view of ['devices', 'certificates', 'health']) {
+                const [response] = await Promise.all([
+                    page.waitForNavigation({ waitUntil: 'load', timeout: 15000 }),
+                    page.click(`a[href="/ui/${view}.html"]`),
+                ]);
+                out[`${view}_status`] = response.status();
+                out[view] = await page.locator('main').innerText();
+                await page.screenshot({ path: `${shotPrefix}-${view}-${name}.png`, fullPage: true });
+            }
+            return out;
+        }, { javaScriptEnabled: false, httpCredentials: { username: user, password } });
+        if (r.error)
+            return r;
+        result[name] = r;
+    }
+    return result;
+}
+
 async function main() {
     const [cmd, url, shot] = process.argv.slice(2);
     const args = process.argv.slice(2);
@@ -200,8 +238,10 @@ async function main() {
         r = await cmdLanding(url, shot);
     else if (cmd === 'ui' && args.length === 6)
         r = await cmdUi(args[1], args[2], args[3], args[4], args[5]);
+    else if (cmd === 'nojs' && args.length === 5)
+        r = await cmdNojs(args[1], args[2], args[3], args[4]);
     else {
-        process.stderr.write('usage: browser.js load URL [SHOT_PREFIX] | landing URL SHOT_PREFIX | ui URL TOKEN PENDING_ID ACTIVE_ID SHOT_PREFIX\n');
+        process.stderr.write('usage: browser.js load URL [SHOT_PREFIX] | landing URL SHOT_PREFIX | ui URL TOKEN PENDING_ID ACTIVE_ID SHOT_PREFIX | nojs URL USER PASSWORD SHOT_PREFIX\n');
         process.exit(2);
     }
     process.stdout.write(JSON.stringify(r) + '\n');

@@ -2,7 +2,8 @@
 # The admin API on the HTTPS port, driven with curl: the bearer token (made by
 # ca init, rotated by the CLI, compared against a hash the daemon rereads),
 # GET /api/v1/certificates, POST /api/v1/certificates/{serial}/revoke, and
-# the CRL on the plain port listing the revoked serial soon after.
+# the CRL on the plain port listing the revoked serial soon after; the
+# read-only HTML pages under /ui/ with the token as the HTTP Basic password.
 . tests/integration/lib.sh
 
 S=$T/state
@@ -115,6 +116,36 @@ ok "the CRL lists the revoked serial"
 expect_match "the CRL verifies against the root" \
     "$(openssl crl -inform DER -in "$T/crl.der" -CAfile "$S/ca.pem" -noout 2>&1)" "verify OK"
 
+# --- the read-only pages: HTTP Basic, the token as the password -----------------------
+UI="https://$GW:$HTTPS_PORT/ui"
+expect_eq "a page without credentials: 401" "$(code "$UI/devices.html")" 401
+c -D "$T/h" -o "$T/body" "$UI/devices.html"
+expect_match "with a Basic challenge" "$(cat "$T/h")" \
+    '[Ww][Ww][Ww]-[Aa]uthenticate: Basic realm="lancert admin", charset="UTF-8"'
+expect_match "and a page for a person" "$(cat "$T/body")" "Admin token needed"
+expect_eq "a wrong password: 401" "$(code -u admin:wrongwrongwrong "$UI/devices.html")" 401
+expect_eq "the Bearer header is not taken there: 401" \
+    "$(code -H "$(auth "$TOKEN")" "$UI/devices.html")" 401
+expect_eq "and Basic is not taken by the API: 401" "$(code -u "admin:$TOKEN" "$API/certificates")" 401
+for page in devices certificates health; do
+    expect_eq "$page.html with the token: 200" "$(code -u "admin:$TOKEN" "$UI/$page.html")" 200
+done
+c -u "admin:$TOKEN" -D "$T/h" -o "$T/devices.html" "$UI/devices.html"
+expect_match "as HTML" "$(cat "$T/h")" "[Cc]ontent-[Tt]ype: text/html; charset=utf-8"
+expect_match "with a CSP that allows no script" "$(cat "$T/h")" \
+    "[Cc]ontent-[Ss]ecurity-[Pp]olicy: default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+expect_match "never cached" "$(cat "$T/h")" "[Cc]ache-[Cc]ontrol: no-store"
+expect_match "HSTS" "$(cat "$T/h")" "[Ss]trict-[Tt]ransport-[Ss]ecurity"
+expect_match "the device's hex name is listed" "$(cat "$T/devices.html")" \
+    'class="mono">7f000005.home.arpa<'
+expect_match "any user name does" "$(c -u "anyone:$TOKEN" "$UI/certificates.html")" \
+    ">$SERIAL<.*badge revoked"
+expect_match "health counts the revoked certificate" "$(c -u "admin:$TOKEN" "$UI/health.html")" \
+    ", 1 revoked</dd>"
+expect_eq "HEAD: 200" "$(code -I -u "admin:$TOKEN" "$UI/devices.html")" 200
+expect_eq "POST: 405, nothing acts on Basic" "$(code -X POST -u "admin:$TOKEN" "$UI/devices.html")" 405
+expect_eq "DELETE: 405" "$(code -X DELETE -u "admin:$TOKEN" "$UI/devices.html")" 405
+
 # --- rotation ------------------------------------------------------------------------
 NEW=$($LANCERT token rotate-admin --state "$S") || fail "token rotate-admin"
 expect_match "rotate-admin prints a new token" "$NEW" '^[A-Za-z0-9_-]{43}$'
@@ -124,6 +155,8 @@ expect_eq "admin.token is still 0600" "$(stat -c %a "$S/admin.token")" 600
 expect_eq "the old token: 401, without a restart" \
     "$(code -H "$(auth "$TOKEN")" "$API/certificates")" 401
 expect_eq "the new token: 200" "$(code -H "$(auth "$NEW")" "$API/certificates")" 200
+expect_eq "the old token on a page: 401" "$(code -u "admin:$TOKEN" "$UI/health.html")" 401
+expect_eq "the new token on a page: 200" "$(code -u "admin:$NEW" "$UI/health.html")" 200
 expect_exit "rotate-admin takes no arguments" 2 $LANCERT token rotate-admin --state "$S" extra
 
 # --- the CLI beside the daemon: certs list, certs revoke --------------------------------

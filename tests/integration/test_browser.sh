@@ -20,6 +20,9 @@
 #   (d) the admin UI (/ui/): a wrong token refused, log in, approve a pending
 #       enrolment, revoke a device, make an enrolment token (its QR code
 #       decodes to it, and it enrols a device); checked through the API.
+#   (e) the same UI with JavaScript off: the <noscript> links lead, through
+#       the browser's own login (HTTP Basic, the token as the password), to
+#       the read-only devices, certificates and health pages.
 # Screenshots at a desktop and a phone viewport: tests/artifacts/browser/.
 . tests/integration/lib.sh
 
@@ -269,6 +272,26 @@ TOKEN=$(ui .desktop.enrol_token)
 expect_eq "the token's QR code decodes to the token" "$(zbarimg -q --raw "$(ui .desktop.token_qr)" 2>/dev/null)" "$TOKEN"
 make_csr camera ec:P-256 "/CN=camera" "DNS:camera.home.arpa"
 expect_eq "the token from the UI enrols camera at once" "$(enrol 10.77.0.5 camera "$TOKEN")" 201
+
+# (e) without JavaScript: read-only pages behind the browser's Basic login
+browse "$TRUSTING" nojs "https://$GW_HEX/ui/" admin "$ADMIN" "$ART/nojs"
+expect_eq "the read-only pages ran with JavaScript off (exit)" "$?" 0
+for size in desktop phone; do
+    expect_match "$size: the noscript note links the read-only pages" "$(ui .$size.noscript)" \
+        "Read without JavaScript"
+    for view in devices certificates health; do
+        expect_eq "$size: $view.html with the token: 200" "$(ui .$size.${view}_status)" 200
+    done
+    expect_match "$size: the device list shows the approved printer" "$(ui .$size.devices)" \
+        "printer.home.arpa"
+    # A row is one line on a desktop, one line per cell on a phone.
+    expect_match "$size: and the revoked device, its names forgotten" \
+        "$(ui .$size.devices | tr '\n\t' '  ')" "#$ACTIVE_ID [^#]*revoked"
+    expect_match "$size: and camera, enrolled with the token" "$(ui .$size.devices)" "camera.home.arpa"
+    expect_match "$size: the certificate list shows one revoked" "$(ui .$size.certificates)" "revoked"
+    expect_match "$size: the health page shows the root fingerprint" "$(ui .$size.health)" "$want_fp"
+    expect_eq "$size: no request left the gateway" "$(ui ".$size.elsewhere | length")" 0
+done
 a -D "$T/uih" -o /dev/null "https://$GW_HEX/ui/app.js"
 expect_match "the UI's CSP allows its own scripts only" "$(cat "$T/uih")" \
     "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'"
