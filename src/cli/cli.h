@@ -119,6 +119,25 @@ int cli_name(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_status(struct cli *cli, int argc, char **argv, struct lc_err *err);
 int cli_token(struct cli *cli, int argc, char **argv, struct lc_err *err);
 
+/* What `lancert agent` hands the device verbs: the gateway, the root to
+ * verify it with (NULL: DIR/ca.pem), the device's directory, and the local
+ * address to connect from (NULL: the system picks). */
+struct lc_addr;
+struct cli_device {
+    const char *server, *ca_file, *dir, *address;
+};
+
+/* cli_device_renew does what `lancert renew --dir DIR` does (printing its
+ * line), for the agent. */
+int cli_device_renew(struct cli *cli, const struct cli_device *dev, struct lc_err *err);
+
+/* cli_device_move points the friendly |name| at |to| alone: PUT
+ * /api/v1/names/{name}, signed with DIR/key.pem and DIR/cert.pem. */
+int cli_device_move(const struct cli_device *dev, const char *name, const struct lc_addr *to,
+                    struct lc_err *err);
+
+int cli_agent(struct cli *cli, int argc, char **argv, struct lc_err *err);
+
 /* A help text was printed: the verb succeeded but did nothing else. */
 #define CLI_HELP_SHOWN (-1)
 

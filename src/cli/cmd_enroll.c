@@ -201,7 +201,7 @@ static bool device_opt(struct device_opts *d, int opt, const char *arg)
 static int api_request(struct client *c, struct client_response *r, const struct device_opts *d,
                        const char *method, const char *path, const char *body, struct lc_err *err)
 {
-    char url[640];
+    char url[sizeof(d->base) + LC_NAME_MAX + 16];
     snprintf(url, sizeof(url), "%s/%s", d->base, path);
     return client_request(c, r, method, url, body, err);
 }
@@ -523,14 +523,10 @@ static const char renew_usage[] =
     "  --new-key       move to a new P-256 key (key.pem is replaced too)\n"
     "  --json          print {id, status, names, not_after, dir}\n" DEVICE_HELP;
 
-int cli_renew(struct cli *cli, int argc, char **argv, struct lc_err *err)
+/* renew_run renews the certificate in d->dir (see renew_usage). */
+static int renew_run(struct cli *cli, struct device_opts *dp, bool want_new_key, struct lc_err *err)
 {
-    static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
-                                             DEVICE_LONGOPTS,
-                                             {"dir", required_argument, NULL, OPT_DIR},
-                                             {"new-key", no_argument, NULL, OPT_NEW_KEY},
-                                             {NULL, 0, NULL, 0}};
-    struct device_opts d = {0};
+    struct device_opts d = *dp;
     char names[DEVICE_MAX_NAMES][LC_NAME_MAX + 1], cert_path[PATH_MAX], key_path[PATH_MAX],
         next_path[PATH_MAX], *csr = NULL, *jws = NULL, *pem = NULL;
     size_t n_names = 0, pem_len = 0;
@@ -540,31 +536,10 @@ int cli_renew(struct cli *cli, int argc, char **argv, struct lc_err *err)
     EVP_PKEY *key = NULL, *new_key = NULL;
     X509 *cert = NULL;
     json_t *payload = NULL;
-    bool want_new_key = false;
-    int opt, rc = LC_OK;
+    int rc = LC_OK;
 
     memset(&r, 0, sizeof(r));
     memset(&res, 0, sizeof(res));
-    d.dir = ".";
-    struct cli_opts o = {argc, argv, longopts, renew_usage, false};
-    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
-        if (opt == CLI_OPT_STOP)
-            goto out;
-        if (device_opt(&d, opt, optarg))
-            continue;
-        if (opt == OPT_DIR) {
-            d.dir = optarg;
-        } else if (opt == OPT_NEW_KEY) {
-            want_new_key = true;
-        } else {
-            rc = cli_opt_refuse(&o, err);
-            goto out;
-        }
-    }
-    if (optind < argc) {
-        rc = lc_fail(err, LC_E_USAGE, "unexpected argument '%.40s'", argv[optind]);
-        goto out;
-    }
     if ((rc = server_base(&d, err)) != LC_OK ||
         (rc = path_in(cert_path, d.dir, DEVICE_CERT_FILE, err)) != LC_OK ||
         (rc = path_in(key_path, d.dir, DEVICE_KEY_FILE, err)) != LC_OK ||
@@ -625,6 +600,93 @@ out:
         OPENSSL_cleanse(pem, pem_len);
     free(pem);
     free(csr);
+    free(jws);
+    return rc;
+}
+
+int cli_renew(struct cli *cli, int argc, char **argv, struct lc_err *err)
+{
+    static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
+                                             DEVICE_LONGOPTS,
+                                             {"dir", required_argument, NULL, OPT_DIR},
+                                             {"new-key", no_argument, NULL, OPT_NEW_KEY},
+                                             {NULL, 0, NULL, 0}};
+    struct device_opts d = {0};
+    bool want_new_key = false;
+    int opt, rc = LC_OK;
+
+    d.dir = ".";
+    struct cli_opts o = {argc, argv, longopts, renew_usage, false};
+    while ((opt = cli_opt_next(cli, &o, &rc, err)) != -1) {
+        if (opt == CLI_OPT_STOP)
+            return rc;
+        if (device_opt(&d, opt, optarg))
+            continue;
+        if (opt == OPT_DIR)
+            d.dir = optarg;
+        else if (opt == OPT_NEW_KEY)
+            want_new_key = true;
+        else
+            return cli_opt_refuse(&o, err);
+    }
+    if (optind < argc)
+        return lc_fail(err, LC_E_USAGE, "unexpected argument '%.40s'", argv[optind]);
+    return renew_run(cli, &d, want_new_key, err);
+}
+
+int cli_device_renew(struct cli *cli, const struct cli_device *dev, struct lc_err *err)
+{
+    struct device_opts d = {0};
+    d.server = dev->server;
+    d.ca_file = dev->ca_file;
+    d.dir = dev->dir;
+    d.address = dev->address;
+    return renew_run(cli, &d, false, err);
+}
+
+int cli_device_move(const struct cli_device *dev, const char *name, const struct lc_addr *to,
+                    struct lc_err *err)
+{
+    struct device_opts d = {0};
+    char cert_path[PATH_MAX], key_path[PATH_MAX], path[LC_NAME_MAX + 16], text[LC_ADDR_STRLEN],
+        *jws = NULL;
+    struct client *c = NULL;
+    struct client_response r;
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    json_t *payload = NULL;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    d.server = dev->server;
+    d.ca_file = dev->ca_file;
+    d.dir = dev->dir;
+    d.address = dev->address;
+    addr_format(text, to);
+    snprintf(path, sizeof(path), "names/%s", name);
+    if ((rc = server_base(&d, err)) != LC_OK ||
+        (rc = path_in(cert_path, d.dir, DEVICE_CERT_FILE, err)) != LC_OK ||
+        (rc = path_in(key_path, d.dir, DEVICE_KEY_FILE, err)) != LC_OK ||
+        (rc = trust_root(&d, err)) != LC_OK || (rc = device_key_load(&key, key_path, err)) != LC_OK ||
+        (rc = device_cert_load(&cert, cert_path, err)) != LC_OK)
+        goto out;
+    if (!(payload = json_pack("{s:[s]}", "addresses", text))) {
+        rc = lc_fail(err, LC_E_NOMEM, "out of memory");
+        goto out;
+    }
+    struct client_opts co = {d.root_path, NULL, NULL, d.address};
+    if ((rc = jws_sign(&jws, key, cert, payload, (int64_t)time(NULL), err)) != LC_OK ||
+        (rc = client_new(&c, &co, err)) != LC_OK ||
+        (rc = api_request(c, &r, &d, "PUT", path, jws, err)) != LC_OK)
+        goto out;
+    if (r.status != 200)
+        rc = client_status_err(err, &r, name);
+out:
+    client_response_cleanup(&r);
+    client_free(c);
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    json_decref(payload);
     free(jws);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 
 static const struct cli_verb verbs[] = {
+    {"agent", cli_agent, "keep this device's certificate and names fresh, redirect to HTTPS"},
     {"ca", cli_ca, "the certificate authority: init, show, export, csr, import"},
     {"certs", cli_certs, "certificates in the store: certs list, revoke"},
     {"devices", cli_devices, "devices the gateway knows: list, show, approve, revoke"},
