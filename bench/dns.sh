@@ -238,6 +238,16 @@ fi
 if [ -n "$lc_us" ]; then
     echo "goal, lancertd: <= 1.4 us CPU per query: $(awk "BEGIN { print ($lc_us <= 1.4) ? \"met\" : \"short\" }");" \
         "none lost: $([ "$(field lancertd 3)" = 0 ] && echo met || echo short)"
+    # The issue states the goal for CI's machine as 1.4 us, ">= 1.5x better
+    # than the better of the two": on another machine the peers' own CPU per
+    # query is the yardstick.
+    best_us=$(printf '%s' "$results" | awk '$1 != "lancertd" && $6 > 0 { if (!b || $6 < b) b = $6 } END { print b }')
+    best_q=$(printf '%s' "$results" | awk '$1 == "knot" { print $2 }')
+    if [ -n "$best_us" ]; then
+        echo "goal, relative: CPU per query <= the better peer's / 1.5 ($(calc "$best_us / 1.5") us here):" \
+            "$(awk "BEGIN { print ($lc_us <= $best_us / 1.5) ? \"met\" : \"short\" }")$([ -n "$best_q" ] &&
+                echo "; queries/s >= Knot's: $(awk "BEGIN { print ($lc_q >= $best_q) ? \"met\" : \"short\" }")")"
+    fi
 fi
 # lancert's own share: the answer path without sockets (bench/bin/dns_answer).
 taskset -c "$core" bench/bin/dns_answer >"$out/dns_answer.txt"
