@@ -1,5 +1,6 @@
 /* sign.c — what the CA signs for others: leaf certificates for
  * policy-checked requests, and CRLs. */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -8,6 +9,35 @@
 #include <openssl/x509v3.h>
 
 #include "ca/internal.h"
+
+/* Legacy EC keys holding only the domain parameters of P-256 and P-384, made
+ * once and only read afterwards: copying one's group is cheaper than building
+ * the curve from its name for every leaf (d2i_KeyParams). */
+static const int leaf_curves[] = {NID_X9_62_prime256v1, NID_secp384r1};
+static EVP_PKEY *leaf_params_keys[sizeof(leaf_curves) / sizeof(leaf_curves[0])];
+static pthread_once_t leaf_params_once = PTHREAD_ONCE_INIT;
+
+static void leaf_params_init(void)
+{
+    for (size_t i = 0; i < sizeof(leaf_curves) / sizeof(leaf_curves[0]); i++) {
+        unsigned char der[16], *p = der;
+        const unsigned char *in = der;
+        ASN1_OBJECT *obj = OBJ_nid2obj(leaf_curves[i]);
+        int len = i2d_ASN1_OBJECT(obj, NULL);
+        if (len > 0 && len <= (int)sizeof(der) && i2d_ASN1_OBJECT(obj, &p) == len)
+            leaf_params_keys[i] = d2i_KeyParams(EVP_PKEY_EC, NULL, &in, len);
+    }
+    ERR_clear_error();
+}
+
+static EVP_PKEY *leaf_params(int nid)
+{
+    pthread_once(&leaf_params_once, leaf_params_init);
+    for (size_t i = 0; i < sizeof(leaf_curves) / sizeof(leaf_curves[0]); i++)
+        if (leaf_curves[i] == nid)
+            return leaf_params_keys[i];
+    return NULL;
+}
 
 /* leaf_pubkey returns a new reference to the key a leaf carries. For an EC
  * key held by a provider it is a legacy copy made from the key's group and
@@ -23,7 +53,7 @@ static EVP_PKEY *leaf_pubkey(EVP_PKEY *key)
     const unsigned char *in;
     size_t point_len = 0;
     int nid, params_len;
-    EVP_PKEY *copy = NULL;
+    EVP_PKEY *copy = NULL, *cached;
 
     if (EVP_PKEY_get0_provider(key) == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
         goto as_is;
@@ -35,9 +65,14 @@ static EVP_PKEY *leaf_pubkey(EVP_PKEY *key)
         i2d_ASN1_OBJECT(OBJ_nid2obj(nid), NULL) > (int)sizeof(params) ||
         (params_len = i2d_ASN1_OBJECT(OBJ_nid2obj(nid), &p)) <= 0)
         goto fallback;
-    in = params;
-    if (!(copy = d2i_KeyParams(EVP_PKEY_EC, NULL, &in, params_len)))
-        goto fallback;
+    if ((cached = leaf_params(nid))) {
+        if (!(copy = EVP_PKEY_new()) || EVP_PKEY_copy_parameters(copy, cached) != 1)
+            goto fallback;
+    } else {
+        in = params;
+        if (!(copy = d2i_KeyParams(EVP_PKEY_EC, NULL, &in, params_len)))
+            goto fallback;
+    }
     in = point;
     if (!d2i_PublicKey(EVP_PKEY_EC, &copy, &in, (long)point_len))
         goto fallback;

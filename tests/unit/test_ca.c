@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
 
@@ -1425,6 +1426,54 @@ START_TEST(test_issue_rsa_and_ed25519)
 }
 END_TEST
 
+/* EC keys are made from a cached group per curve: the certificate must still
+ * carry the CSR's SubjectPublicKeyInfo byte for byte, in either point form,
+ * and a point off the curve must be refused. */
+START_TEST(test_issue_ec_point_forms)
+{
+    struct issue_env env;
+    struct issue_result r;
+    struct lc_err err = {LC_OK, ""};
+    static const char *const names[][1] = {{"sensor1"}, {"sensor2"}, {"sensor3"}, {"sensor4"}};
+    static const char *const curves[] = {"P-256", "P-384"}, *const forms[] = {"compressed", "uncompressed"};
+    init_root();
+    env_open(&env);
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t f = 0; f < 2; f++) {
+            EVP_PKEY *key = th_key_ec(curves[c]);
+            unsigned char *want = NULL, *got = NULL;
+            size_t len;
+            ck_assert_int_eq(EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                                            forms[f]), 1);
+            int want_len = i2d_PUBKEY(key, &want);
+            uint8_t *csr = th_csr_der(key, NULL, names[2 * c + f], 1, NULL, 0, &len);
+            TH_OK(issue(&env, &r, csr, len, NULL, 0, &err), err);
+            int got_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(r.cert), &got);
+            ck_assert_int_eq(got_len, want_len);
+            ck_assert_mem_eq(got, want, (size_t)want_len);
+            ck_assert_int_eq(verify_leaf(r.cert, ca_cert(env.ca), NULL), X509_V_OK);
+            issue_result_cleanup(&r);
+            if (f == 1) {
+                /* The last byte of y, changed: the point leaves the curve. */
+                size_t point_len = c == 0 ? 65 : 97;
+                uint8_t *point = NULL;
+                for (size_t i = 0; i + point_len <= len && !point; i++)
+                    if (memcmp(csr + i, want + want_len - point_len, point_len) == 0)
+                        point = csr + i;
+                ck_assert_ptr_nonnull(point);
+                point[point_len - 1] ^= 1;
+                csr_refused(csr, len, LC_E_KEY);
+            }
+            OPENSSL_free(csr);
+            OPENSSL_free(want);
+            OPENSSL_free(got);
+            EVP_PKEY_free(key);
+        }
+    }
+    env_close(&env);
+}
+END_TEST
+
 START_TEST(test_issue_names_override_csr)
 {
     struct issue_env env;
@@ -2313,6 +2362,7 @@ static Suite *ca_suite(void)
     tc = tcase("issue");
     tcase_add_test(tc, test_issue_end_to_end);
     tcase_add_test(tc, test_issue_rsa_and_ed25519);
+    tcase_add_test(tc, test_issue_ec_point_forms);
     tcase_add_test(tc, test_issue_names_override_csr);
     tcase_add_test(tc, test_issue_long_names);
     tcase_add_test(tc, test_issue_refusals_leave_no_trace);
