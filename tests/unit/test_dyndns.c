@@ -62,7 +62,8 @@ END_TEST
 
 START_TEST(test_routes_without_service)
 {
-    struct http_services svc = {NULL, NULL, NULL};
+    struct http_services svc;
+    memset(&svc, 0, sizeof(svc));
     const char *paths[] = {"/api/v1/renew", "/api/v1/names/printer", "/nic/update"};
     const char *methods[] = {"POST", "PUT", "GET"};
     for (size_t i = 0; i < 3; i++) {
