@@ -133,7 +133,6 @@ enum stmt_id {
     ST_TOKEN_PUT,
     ST_TOKEN_FIND,
     ST_TOKEN_USE,
-    ST_DEVICE_STATUS,
     ST_DEVICE_SET_KEY,
     ST_JWS_SEEN_PRUNE,
     ST_JWS_SEEN_ADD,
@@ -208,7 +207,6 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_TOKEN_PUT] = "INSERT INTO tokens(hash, names, created, expires) VALUES (?1, ?2, ?3, ?4)",
     [ST_TOKEN_FIND] = "SELECT id, hash, names, created, expires, used_at FROM tokens WHERE hash = ?1",
     [ST_TOKEN_USE] = "UPDATE tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL",
-    [ST_DEVICE_STATUS] = "SELECT status FROM devices WHERE id = ?1",
     [ST_DEVICE_SET_KEY] = "UPDATE devices SET key_id = ?2 WHERE id = ?1",
     [ST_JWS_SEEN_PRUNE] = "DELETE FROM jws_seen WHERE expires < ?1",
     [ST_JWS_SEEN_ADD] = "INSERT INTO jws_seen(id, expires) VALUES (?1, ?2)",
@@ -568,6 +566,25 @@ int store_cert_revoke(struct store *s, const uint8_t serial[STORE_SERIAL_LEN], i
     return LC_OK;
 }
 
+/* certs_walk steps |st|, a bound statement selecting CERT_COLS, through
+ * |fn| row by row, then resets it. */
+static int certs_walk(struct store *s, sqlite3_stmt *st, store_cert_fn fn, void *ctx,
+                      struct lc_err *err, const char *what)
+{
+    int rc = LC_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_cert c;
+        row_to_cert(st, &c);
+        if ((rc = fn(ctx, &c)) != 0)
+            break;
+    }
+    if (rc == LC_OK && step != SQLITE_DONE)
+        rc = fail_db(s, err, what);
+    sqlite3_reset(st);
+    clear_bindings(st);
+    return rc;
+}
+
 int store_cert_each(struct store *s, enum store_cert_filter filter, const char *arg_name,
                     int64_t arg_time, store_cert_fn fn, void *ctx, struct lc_err *err)
 {
@@ -578,22 +595,11 @@ int store_cert_each(struct store *s, enum store_cert_filter filter, const char *
         [STORE_CERTS_REVOKED] = ST_CERTS_REVOKED,
     };
     sqlite3_stmt *st = stmt_get(s, ids[filter]);
-    int rc = LC_OK, step;
     if (filter == STORE_CERTS_BY_NAME)
         sqlite3_bind_text(st, 1, arg_name, -1, SQLITE_STATIC);
     else if (filter != STORE_CERTS_ALL)
         sqlite3_bind_int64(st, 1, arg_time);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_cert c;
-        row_to_cert(st, &c);
-        if ((rc = fn(ctx, &c)) != 0)
-            break;
-    }
-    if (rc == LC_OK && step != SQLITE_DONE)
-        rc = fail_db(s, err, "listing certificates");
-    sqlite3_reset(st);
-    clear_bindings(st);
-    return rc;
+    return certs_walk(s, st, fn, ctx, err, "listing certificates");
 }
 
 #define NAME_MAX_ADDRS 16
@@ -1060,19 +1066,8 @@ int store_device_certs_each(struct store *s, int64_t id, store_cert_fn fn, void 
                             struct lc_err *err)
 {
     sqlite3_stmt *st = stmt_get(s, ST_DEVICE_CERTS);
-    int rc = LC_OK, step;
     sqlite3_bind_int64(st, 1, id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_cert c;
-        row_to_cert(st, &c);
-        if ((rc = fn(ctx, &c)) != 0)
-            break;
-    }
-    if (rc == LC_OK && step != SQLITE_DONE)
-        rc = fail_db(s, err, "listing a device's certificates");
-    sqlite3_reset(st);
-    clear_bindings(st);
-    return rc;
+    return certs_walk(s, st, fn, ctx, err, "listing a device's certificates");
 }
 
 int store_devices_release_name(struct store *s, int64_t *out_n, const char *name,
@@ -1254,21 +1249,10 @@ int store_token_use(struct store *s, int64_t id, int64_t when, struct lc_err *er
 int store_device_status(struct store *s, char out[STORE_STATUS_MAX], int64_t device_id,
                         struct lc_err *err)
 {
-    sqlite3_stmt *st = stmt_get(s, ST_DEVICE_STATUS);
-    int rc, step;
-    sqlite3_bind_int64(st, 1, device_id);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        snprintf(out, STORE_STATUS_MAX, "%s", v ? v : "");
-        rc = LC_OK;
-    } else if (step == SQLITE_DONE) {
-        rc = lc_fail(err, LC_E_NOTFOUND, "no device %lld", (long long)device_id);
-    } else {
-        rc = fail_db(s, err, "reading a device");
-    }
-    sqlite3_reset(st);
-    clear_bindings(st);
+    struct store_device d;
+    int rc = store_device_get(s, &d, device_id, err);
+    if (rc == LC_OK)
+        snprintf(out, STORE_STATUS_MAX, "%s", store_device_status_name(d.status));
     return rc;
 }
 
